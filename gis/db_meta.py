@@ -1,0 +1,132 @@
+"""Shared SQLAlchemy metadata: the non-layer tables (provenance, versions, tokens, rules, private data)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry  # noqa: F401  (registers the geometry type for migrations)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+# Provenance: one row per load of a file into a layer.
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Identity(always=False), primary_key=True),
+    sa.Column("layer_id", sa.Text, nullable=False, index=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("publisher", sa.Text, nullable=False),
+    sa.Column("licence", sa.Text, nullable=False),
+    sa.Column("licence_url", sa.Text),
+    sa.Column("attribution", sa.Text, nullable=False),
+    sa.Column("data_date", sa.Date),
+    sa.Column("origin", sa.Text),
+    sa.Column("file_name", sa.Text),
+    sa.Column("file_sha256", sa.Text),
+    sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("derived", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("note", sa.Text),
+    sa.Column("city_codes", sa.ARRAY(sa.String(5)), nullable=False, server_default="{}"),
+    sa.Column("row_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("report", JSONB),
+    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+layer_version_seq = sa.Sequence("layer_version_seq", metadata=metadata)
+
+# One row per layer; version changes on every load (ETags and tile caches key on it).
+layer_state = sa.Table(
+    "layer_state",
+    metadata,
+    sa.Column("layer_id", sa.Text, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+staff_tokens = sa.Table(
+    "staff_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Identity(always=False), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("token_sha256", sa.Text, nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("role in ('admin', 'editor', 'device')", name="ck_staff_tokens_role"),
+)
+
+# Rules as data: 用途地域 → 騒音/振動 区域 (DOMAIN.md §4), each with its legal reference.
+zone_rules = sa.Table(
+    "zone_rules",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Identity(always=False), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),  # noise | vibration
+    sa.Column("city_code", sa.String(5)),  # NULL: applies to every city
+    sa.Column("youto_name", sa.Text, nullable=False),
+    sa.Column("zone_class", sa.Text),  # 第1種 … 第4種, NULL: not designated
+    sa.Column("legal_ref", sa.Text, nullable=False),
+    sa.Column("valid_from", sa.Date),
+    sa.Column("valid_to", sa.Date),
+    sa.Column("verified", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("note", sa.Text),
+)
+
+# Garbage collection groups: the chain point → group → calendar.
+garbage_groups = sa.Table(
+    "garbage_groups",
+    metadata,
+    sa.Column("group_id", sa.Text, primary_key=True),
+    sa.Column("city_code", sa.String(5), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("schedule", JSONB, nullable=False),  # category → 5374 day rule ("月 木", "金1 金3")
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+sensor_readings = sa.Table(
+    "sensor_readings",
+    metadata,
+    sa.Column("sensor_id", sa.Text, nullable=False),
+    sa.Column("phenomenon_time", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("wet", sa.Boolean),
+    sa.Column("depth_cm", sa.Integer),
+    sa.Column("battery_v", sa.Float),
+    sa.Column("rssi", sa.Integer),
+    sa.Column("provenance", sa.Text),
+    sa.PrimaryKeyConstraint("sensor_id", "phenomenon_time"),
+)
+
+# Personal data: a separate schema that the public database role cannot read.
+farmland_owners = sa.Table(
+    "farmland_owners",
+    metadata,
+    sa.Column("farmland_id", sa.BigInteger, primary_key=True),
+    sa.Column("owner_name", sa.Text),
+    sa.Column("cultivator_name", sa.Text),
+    sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
+    schema="private",
+)
+
+cemetery_managers = sa.Table(
+    "cemetery_managers",
+    metadata,
+    sa.Column("cemetery_id", sa.BigInteger, primary_key=True),
+    sa.Column("manager_name", sa.Text),
+    sa.Column("manager_address", sa.Text),
+    sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
+    schema="private",
+)
+
+inquiries = sa.Table(
+    "inquiries",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Identity(always=False), primary_key=True),
+    sa.Column("layer_id", sa.Text, nullable=False),
+    sa.Column("feature_id", sa.BigInteger),
+    sa.Column("name", sa.Text),
+    sa.Column("contact", sa.Text),
+    sa.Column("message", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    schema="private",
+)

@@ -1,0 +1,60 @@
+"""The one error hierarchy: every error a client can see carries an HTTP status and an OGC-style code."""
+
+from __future__ import annotations
+
+
+class GisError(Exception):
+    """Base error: `code` and `description` are what clients and the CLI see."""
+
+    status = 500
+    code = "ServerError"
+
+    def __init__(self, description: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class InvalidParameter(GisError):
+    """A request parameter is malformed or out of range."""
+
+    status = 400
+    code = "InvalidParameterValue"
+
+
+class NotFound(GisError):
+    """The collection, feature or resource does not exist."""
+
+    status = 404
+    code = "NotFound"
+
+
+class Unauthorized(GisError):
+    """Missing or invalid staff token."""
+
+    status = 401
+    code = "Unauthorized"
+
+
+class Forbidden(GisError):
+    """The token's role may not do this."""
+
+    status = 403
+    code = "Forbidden"
+
+
+class ImportFailed(GisError):
+    """An import was refused; nothing was changed."""
+
+    status = 400
+    code = "ImportFailed"
+
+
+class DatabaseUnavailable(GisError):
+    """The database cannot be reached or set up."""
+
+    status = 503
+    code = "DatabaseUnavailable"

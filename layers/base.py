@@ -1,0 +1,134 @@
+"""The layer declaration: one object per layer that the schema, imports, API, tiles and pages all read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+
+from gis.db_meta import metadata
+
+ColType = Literal["text", "int", "float", "date", "bool", "json", "timestamptz"]
+GeomType = Literal["MULTIPOLYGON", "POINT"]
+
+SQL_TYPES: dict[str, Any] = {
+    "text": sa.Text,
+    "int": sa.Integer,
+    "float": sa.Float,
+    "date": sa.Date,
+    "bool": sa.Boolean,
+    "json": sa.dialects.postgresql.JSONB,
+    "timestamptz": sa.DateTime(timezone=True),
+}
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A source column name, optionally scaled (PLATEAU fractions → percent)."""
+
+    name: str
+    scale: float | None = None
+
+
+@dataclass(frozen=True)
+class Col:
+    """One attribute column of a layer."""
+
+    name: str
+    type: ColType = "text"
+    title: str = ""
+    public: bool = True
+    required: bool = False
+    aliases: tuple[str | Alias, ...] = ()
+    # "-" and "0001-01-01" mean unknown in PLATEAU; such values load as NULL.
+    null_values: tuple[Any, ...] = ()
+    # Open-data standard column name (自治体標準オープンデータセット) used in CSV output.
+    standard_name: str | None = None
+
+    def source_names(self) -> list[Alias]:
+        """Candidate source column names, in order of preference."""
+        out = [Alias(self.name)]
+        for a in self.aliases:
+            out.append(a if isinstance(a, Alias) else Alias(a))
+        return out
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer's declaration: table, columns, import mapping, style and metadata."""
+
+    id: str
+    title: str
+    description: str
+    geom_type: GeomType
+    columns: tuple[Col, ...]
+    # Names of the text column used as a label in pages and lookups.
+    label: str | None = None
+    # Extra cleaning applied to the mapped frame during import (after aliasing).
+    clean: Callable[[Any, list[str]], Any] | None = None
+    style: dict[str, Any] = field(default_factory=dict)
+    min_zoom: int = 0
+    max_zoom: int = 22
+    # Big layers travel as vector tiles on the map pages.
+    big: bool = False
+    # Layers whose rows only come from a rule (noise/vibration from zoning).
+    derived_from: str | None = None
+    time_column: str | None = None
+    cache_seconds: int = 300
+    # Non-public columns are never stored in the layer table: the importer moves them to this table
+    # of the private schema, keyed by (key column = layer row id).
+    private_table: str | None = None
+    private_key: str | None = None
+
+    @property
+    def table(self) -> sa.Table:
+        """The SQLAlchemy table (shared metadata, used by migrations)."""
+        return metadata.tables[self.id]
+
+    @property
+    def public_columns(self) -> list[Col]:
+        """Columns safe to publish (items, tiles, CSV, downloads, pages)."""
+        return [c for c in self.columns if c.public]
+
+    def column(self, name: str) -> Col:
+        """The column of that name; KeyError when absent."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+# Columns every layer table has, besides its own.
+COMMON_PUBLIC = ("id", "city_code", "sample")
+
+
+def define_table(layer: Layer) -> sa.Table:
+    """Build the layer's table on the shared metadata (idempotent)."""
+    if layer.id in metadata.tables:
+        return metadata.tables[layer.id]
+    cols: list[sa.Column] = [
+        sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
+        sa.Column("city_code", sa.String(5), nullable=False, index=True),
+        sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+        sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("feature_key", sa.Text, nullable=True),
+    ]
+    for c in layer.public_columns:
+        cols.append(sa.Column(c.name, SQL_TYPES[c.type], nullable=not c.required, comment=c.title or None))
+    cols.append(
+        sa.Column(
+            "geom",
+            Geometry(layer.geom_type, srid=6668, spatial_index=False),
+            nullable=False,
+        )
+    )
+    return sa.Table(
+        layer.id,
+        metadata,
+        *cols,
+        sa.Index(f"ix_{layer.id}_geom", "geom", postgresql_using="gist"),
+        comment=layer.title,
+    )

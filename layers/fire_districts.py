@@ -1,0 +1,20 @@
+"""防火地域 / 準防火地域."""
+
+from layers.base import Col, Layer, define_table
+
+LAYER = Layer(
+    id="fire_districts",
+    title="防火地域・準防火地域",
+    description="防火地域・準防火地域。敷地がまたがる場合は厳しい方の規定が適用される（建築基準法）。",
+    geom_type="MULTIPOLYGON",
+    label="fire_type",
+    columns=(
+        Col("fire_type", title="種別", required=True, aliases=("function_name", "AreaType")),
+        Col("decision_date", "date", title="決定日", aliases=("validFrom", "INDate"),
+            null_values=("0001-01-01", "")),
+        Col("custodian", title="決定者", aliases=("Custodian",)),
+    ),
+    style={"color": "#e31a1c", "weight": 2, "fillOpacity": 0.15},
+    cache_seconds=3600,
+)
+define_table(LAYER)

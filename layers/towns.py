@@ -1,0 +1,21 @@
+"""大字・町 representative points: the address reference."""
+
+from layers.base import Col, Layer, define_table
+
+LAYER = Layer(
+    id="towns",
+    title="大字・町（住所参照点）",
+    description="大字・町の代表点（位置参照情報ベース）。地番の位置ではないため、精度は大字レベル。",
+    geom_type="POINT",
+    label="name",
+    columns=(
+        Col("name", title="大字・町名", required=True, aliases=("oaza_cho",)),
+        Col("koaza", title="小字"),
+        Col("postal_code", title="郵便番号"),
+        Col("level", title="精度（machiaza 等）"),
+    ),
+    style={"color": "#6a3d9a", "radius": 3},
+    min_zoom=10,
+    cache_seconds=86400,
+)
+define_table(LAYER)
