@@ -33,7 +33,7 @@ def sqlalchemy_url(url: str) -> str:
     """The SQLAlchemy form of a libpq URL (psycopg 3 driver)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

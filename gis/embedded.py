@@ -165,8 +165,17 @@ class EmbeddedPostgres:
             shutil.rmtree(self.data)
         if not (self.data / "PG_VERSION").exists():
             r = self._run(
-                str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-E", "UTF8",
-                "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256", check=False,
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                check=False,
             )
             if r.returncode != 0:
                 raise DatabaseUnavailable(f"initdb failed: {r.stderr.strip()[-400:]}")
@@ -212,8 +221,23 @@ class EmbeddedPostgres:
         """Run SQL as the superuser over the private socket; returns stdout."""
         bindir = find_pg_bin()
         r = self._run(
-            str(bindir / "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", str(self.run),
-            "-p", str(self.port), "-U", "postgres", "-d", db, check=False, input=sql,
+            str(bindir / "psql"),
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            str(self.run),
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            check=False,
+            input=sql,
         )
         if r.returncode != 0:
             raise DatabaseUnavailable(f"embedded database setup failed: {r.stderr.strip()[-400:]}")
@@ -229,8 +253,16 @@ class EmbeddedPostgres:
                 self._bootstrap(bindir)
             return False
         r = self._run(
-            str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", str(int(timeout)),
-            "start", check=False,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "start",
+            check=False,
         )
         if r.returncode != 0:
             tail = ""

@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 class Settings(BaseSettings):
     """Settings for the CLI and the API; build with Settings(), never at import time."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str | None = Field(
         default=None, description="PostgreSQL URL; unset: the embedded cluster under var/ is used"

@@ -10,8 +10,7 @@ LAYER = Layer(
     label="fire_type",
     columns=(
         Col("fire_type", title="種別", required=True, aliases=("function_name", "AreaType")),
-        Col("decision_date", "date", title="決定日", aliases=("validFrom", "INDate"),
-            null_values=("0001-01-01", "")),
+        Col("decision_date", "date", title="決定日", aliases=("validFrom", "INDate"), null_values=("0001-01-01", "")),
         Col("custodian", title="決定者", aliases=("Custodian",)),
     ),
     style={"color": "#e31a1c", "weight": 2, "fillOpacity": 0.15},

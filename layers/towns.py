@@ -1,6 +1,16 @@
 """大字・町 representative points: the address reference."""
 
+import pandas as pd
+
 from layers.base import Col, Layer, define_table
+
+
+def _level(frame: pd.DataFrame, report: list[str]) -> pd.DataFrame:
+    """Representative points of 大字/町 are machiaza level unless the file says otherwise."""
+    frame = frame.copy()
+    frame["level"] = frame["level"].fillna("machiaza")
+    return frame
+
 
 LAYER = Layer(
     id="towns",
@@ -14,6 +24,7 @@ LAYER = Layer(
         Col("postal_code", title="郵便番号"),
         Col("level", title="精度（machiaza 等）"),
     ),
+    clean=_level,
     style={"color": "#6a3d9a", "radius": 3},
     min_zoom=10,
     cache_seconds=86400,

@@ -36,11 +36,21 @@ def normalize_youto(name: object) -> str | None:
         return None
     s = re.sub(r"第([一二12１２])種", lambda m: f"第{_KANJI_ORD.get(m.group(1), m.group(1))}種", s)
     # Short forms seen in A29 and city tables.
-    short = {"1低専": "第1種低層住居専用地域", "2低専": "第2種低層住居専用地域",
-             "1中専": "第1種中高層住居専用地域", "2中専": "第2種中高層住居専用地域",
-             "1住居": "第1種住居地域", "2住居": "第2種住居地域", "準住居": "準住居地域",
-             "近商": "近隣商業地域", "商業": "商業地域", "準工": "準工業地域", "工業": "工業地域",
-             "工専": "工業専用地域", "田園住居": "田園住居地域"}
+    short = {
+        "1低専": "第1種低層住居専用地域",
+        "2低専": "第2種低層住居専用地域",
+        "1中専": "第1種中高層住居専用地域",
+        "2中専": "第2種中高層住居専用地域",
+        "1住居": "第1種住居地域",
+        "2住居": "第2種住居地域",
+        "準住居": "準住居地域",
+        "近商": "近隣商業地域",
+        "商業": "商業地域",
+        "準工": "準工業地域",
+        "工業": "工業地域",
+        "工専": "工業専用地域",
+        "田園住居": "田園住居地域",
+    }
     return short.get(s, s)
 
 
@@ -55,6 +65,6 @@ def clean_zoning(frame: pd.DataFrame, report: list[str]) -> pd.DataFrame:
     if "kenpei" in frame and "yoseki" in frame:
         swap = frame["kenpei"].notna() & frame["yoseki"].notna() & (frame["kenpei"] > frame["yoseki"])
         if swap.any():
-            frame.loc[swap, ["kenpei", "yoseki"]] = frame.loc[swap, ["yoseki", "kenpei"]].to_numpy()
+            frame.loc[swap, ["kenpei", "yoseki"]] = frame.loc[swap, ["yoseki", "kenpei"]].to_numpy().copy()
             report.append(f"建ぺい率 > 容積率 の {int(swap.sum())} 件を入れ替えた（元データの列の取り違え）")
     return frame

@@ -1,0 +1,65 @@
+"""GET /: the landing page (Japanese HTML, or JSON for clients)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.catalog import layer_infos
+from api.deps import PublicConn
+
+router = APIRouter(tags=["pages"])
+templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+
+
+def wants_json(request: Request, f: str | None) -> bool:
+    """Format negotiation: ?f= wins, then the Accept header; browsers get HTML."""
+    if f:
+        return f.lower() in ("json", "geojson", "application/json")
+    accept = request.headers.get("accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
+@router.get("/", summary="Landing page: every layer with counts, sources and sample labels")
+async def landing(
+    request: Request,
+    conn: PublicConn,
+    f: Annotated[str | None, Query(description="output format: html or json")] = None,
+) -> Response:
+    """List every layer with its row count, sources, licence and sample label."""
+    infos = await layer_infos(conn)
+    if wants_json(request, f):
+        return JSONResponse(
+            {
+                "title": request.app.title,
+                "description": request.app.description,
+                "links": [
+                    {"href": str(request.url_for("landing")), "rel": "self", "type": "application/json"},
+                    {"href": "/api", "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0"},
+                    {"href": "/health", "rel": "status", "type": "application/json"},
+                ],
+                "layers": [
+                    {
+                        "id": i.id,
+                        "title": i.title,
+                        "count": i.count,
+                        "sample": i.sample,
+                        "sample_rows": i.sample_rows,
+                        "version": i.version,
+                        "sources": [
+                            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in s.items()}
+                            for s in i.sources
+                        ],
+                    }
+                    for i in infos
+                ],
+            }
+        )
+    html = templates.get_template("index.html").render(
+        request=request, layers=infos, any_sample=any(i.sample for i in infos)
+    )
+    return HTMLResponse(html)

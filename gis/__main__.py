@@ -1,0 +1,5 @@
+"""`python -m gis` runs the CLI."""
+
+from gis.cli import app
+
+app()
