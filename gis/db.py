@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 from gis.embedded import EmbeddedPostgres
 from gis.errors import DatabaseUnavailable
@@ -39,7 +40,9 @@ def sqlalchemy_url(url: str) -> str:
 
 @lru_cache(maxsize=8)
 def _engine(url: str) -> Engine:
-    return sa.create_engine(sqlalchemy_url(url), pool_pre_ping=True, future=True)
+    # No pool: the CLI and migrations are short-lived, and idle pooled connections would block
+    # CREATE DATABASE ... TEMPLATE and DROP DATABASE.
+    return sa.create_engine(sqlalchemy_url(url), poolclass=NullPool)
 
 
 def engine_for(url: str) -> Engine:

@@ -48,6 +48,8 @@ def _sha256(path: Path) -> str:
 def _copy_stage(cur: psycopg.Cursor, layer: Layer, frame: pd.DataFrame, progress: Progress | None) -> None:
     """COPY the mapped rows into a temporary staging table shaped like the layer table."""
     cols = [c.name for c in layer.public_columns] + ["city_code", "feature_key", "sample"]
+    # Inside an outer transaction ON COMMIT DROP has not fired yet for an earlier load.
+    cur.execute("DROP TABLE IF EXISTS pg_temp.stage, pg_temp.stage_private")
     cur.execute(
         sql.SQL("CREATE TEMP TABLE stage ON COMMIT DROP AS SELECT id, {cols}, geom FROM {t} WITH NO DATA").format(
             cols=sql.SQL(", ").join(map(sql.Identifier, cols)), t=sql.Identifier(layer.id)

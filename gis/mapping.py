@@ -50,6 +50,14 @@ def _bad(series: pd.Series, converted: pd.Series) -> pd.Index:
     return series.index[had & converted.isna()]
 
 
+def _text(v: object) -> str | None:
+    """A stripped string, or None for blanks and missing values."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    text = str(v).strip()
+    return text or None
+
+
 def _convert(series: pd.Series, col: Col, source: str, scale: float | None) -> pd.Series:
     """Cast one source column to the layer column's type; ImportFailed on unconvertible values."""
     if col.null_values:
@@ -72,9 +80,7 @@ def _convert(series: pd.Series, col: Col, source: str, scale: float | None) -> p
         out = text.map(lambda v: True if v in TRUE else False if v in FALSE else None)
         out = out.where(series.notna(), None)
     else:
-        out = series.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-        out = out.map(lambda v: None if v is None or v.strip() == "" else v.strip())
-        return out
+        return series.map(_text).astype(object)
     bad = _bad(series, out)
     if len(bad):
         sample = series.loc[bad[0]]
