@@ -126,7 +126,7 @@ def load_all(conn: psycopg.Connection, data_dir: Path, log: Log = print) -> list
         except ImportFailed as e:
             raise ImportFailed(f"{entry['file']}: {e.description}") from e
         results.append(result)
-        flag = " [sample]" if info.sample else ""
+        flag = " (sample)" if info.sample else ""
         log(f"{result.layer:<22} {result.rows:>7} rows  {entry['file']}{flag}")
         for line in result.report:
             log(f"{'':<24}- {line}")

@@ -77,9 +77,13 @@ def _read_vector(path: Path, layer_name: str | None) -> gpd.GeoDataFrame:
             if len(spatial) != 1:
                 raise ImportFailed(f"{path.name} holds several layers ({', '.join(names)}): pass --layer-name")
             layer_name = spatial[0]
+        kwargs = {}
+        if path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists():
+            # Japanese government Shapefiles without a .cpg are Shift_JIS, not GDAL's default Latin-1.
+            kwargs["encoding"] = "cp932"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return gpd.read_file(source, layer=layer_name, engine="pyogrio")
+            return gpd.read_file(source, layer=layer_name, engine="pyogrio", **kwargs)
     except ImportFailed:
         raise
     except Exception as e:  # pyogrio raises several GDAL-derived types; the message is GDAL's, not SQL

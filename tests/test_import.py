@@ -305,3 +305,15 @@ def test_progress_is_reported(empty_url: str, tmp_path: Path) -> None:
     with psycopg.connect(empty_url) as conn:
         import_file(conn, "facilities", path, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (1, 1)
+
+
+def test_shift_jis_shapefile_without_cpg(empty_url: str, tmp_path: Path) -> None:
+    """Japanese Shapefiles often come in Shift_JIS with no .cpg file."""
+    frame = gpd.GeoDataFrame(
+        {"YoutoName": ["近隣商業地域"], "BCR": [80], "FAR": [200]}, geometry=[box(130.0, 33.19, 130.01, 33.2)], crs=6668
+    )
+    frame.to_file(tmp_path / "sjis.shp", engine="pyogrio", encoding="cp932")
+    (tmp_path / "sjis.cpg").unlink(missing_ok=True)
+    with psycopg.connect(empty_url) as conn:
+        import_file(conn, "zoning", tmp_path / "sjis.shp", city="41206")
+        assert conn.execute("SELECT youto_name FROM zoning").fetchone() == ("近隣商業地域",)
