@@ -10,8 +10,11 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
+from api.cache import ByteLRU
 from api.errors import install_error_handlers
-from api.routers import admin, health, pages
+from api.openapi import install_openapi
+from api.routers import admin, downloads, features, health, pages
+from api.versions import LayerVersions
 from gis.db import database_url
 from gis.settings import Settings
 
@@ -39,9 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         read_url = settings.database_read_url or url
         app.state.public_pool = await _public_pool(read_url, settings)
         app.state.staff_pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
+        app.state.versions = LayerVersions()
+        await app.state.versions.start(url)
         try:
             yield
         finally:
+            await app.state.versions.stop()
             await app.state.public_pool.close()
             await app.state.staff_pool.close()
 
@@ -55,10 +61,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.response_cache = ByteLRU(settings.response_cache_mib * 1024 * 1024)
+    app.state.meta_cache = {}
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(pages.router)
     app.include_router(health.router)
+    app.include_router(features.router)
+    app.include_router(downloads.router)
     app.include_router(admin.router)
     return app
 

@@ -25,6 +25,9 @@ class SourceInfo:
     note: str | None = None
 
 
+VERSION_CHANNEL = "layer_version"
+
+
 def bump_version(cur: psycopg.Cursor, layer_id: str) -> int:
     """Give a layer a new version (ETags and tile caches follow it)."""
     cur.execute(
@@ -32,7 +35,10 @@ def bump_version(cur: psycopg.Cursor, layer_id: str) -> int:
         "ON CONFLICT (layer_id) DO UPDATE SET version = EXCLUDED.version, updated_at = now() RETURNING version",
         (layer_id,),
     )
-    return cur.fetchone()[0]
+    version = cur.fetchone()[0]
+    # Delivered at commit: every API worker updates its versions (ETags, caches) at once.
+    cur.execute("SELECT pg_notify(%s, %s)", (VERSION_CHANNEL, f"{layer_id}:{version}"))
+    return version
 
 
 def insert_source(cur: psycopg.Cursor, layer_id: str, info: SourceInfo, **extra: object) -> int:

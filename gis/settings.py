@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     embedded_port: int = Field(default=54340, alias="GIS_EMBEDDED_PORT")
     public_role: str = Field(default="gis_public", alias="GIS_PUBLIC_ROLE")
     pool_size: int = Field(default=8, alias="GIS_POOL_SIZE")
+    response_cache_mib: int = Field(default=64, alias="GIS_RESPONSE_CACHE_MIB", description="in-process LRU bound")
 
     @property
     def embedded(self) -> bool:

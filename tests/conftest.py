@@ -119,3 +119,26 @@ def conn(db_url: str) -> Iterator[psycopg.Connection]:
     """A psycopg connection to the shared loaded database."""
     with psycopg.connect(db_url) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def live_url(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The API served by a real uvicorn on a loopback port, for real clients (GDAL, OWSLib)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = _free_port()
+    app = create_app(Settings(database_url=db_url, var_dir=tmp_path_factory.mktemp("live")))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -46,8 +46,9 @@ def test_unknown_paths_are_json_404(client: TestClient, path: str) -> None:
     assert r.status_code == 404 and set(r.json()) == {"code", "description"}
 
 
-def test_bad_format_parameter_is_400_or_html(client: TestClient) -> None:
-    assert client.get("/", params={"f": "xml"}).status_code == 200  # unknown f falls back to HTML
+def test_bad_format_parameter_is_400(client: TestClient) -> None:
+    r = client.get("/", params={"f": "xml"})
+    assert r.status_code == 400 and r.json()["code"] == "InvalidParameterValue"
 
 
 def test_staff_tokens(client: TestClient, db_url: str) -> None:

@@ -11,17 +11,19 @@ from fastapi.templating import Jinja2Templates
 
 from api.catalog import layer_infos
 from api.deps import PublicConn
+from gis.errors import InvalidParameter
 
 router = APIRouter(tags=["pages"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
 
 def wants_json(request: Request, f: str | None) -> bool:
-    """Format negotiation: ?f= wins, then the Accept header; browsers get HTML."""
+    """Format negotiation: ?f= wins; browsers (Accept: text/html) get HTML, every other client JSON."""
     if f:
-        return f.lower() in ("json", "geojson", "application/json")
-    accept = request.headers.get("accept", "")
-    return "json" in accept and "text/html" not in accept
+        if f.lower() not in ("json", "html"):
+            raise InvalidParameter(f"f: unsupported format '{f}'; use json or html")
+        return f.lower() == "json"
+    return "text/html" not in request.headers.get("accept", "")
 
 
 @router.get("/", summary="Landing page: every layer with counts, sources and sample labels")
@@ -40,6 +42,9 @@ async def landing(
                 "links": [
                     {"href": str(request.url_for("landing")), "rel": "self", "type": "application/json"},
                     {"href": "/api", "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0"},
+                    {"href": "/api.html", "rel": "service-doc", "type": "text/html"},
+                    {"href": "/conformance", "rel": "conformance", "type": "application/json"},
+                    {"href": "/collections", "rel": "data", "type": "application/json"},
                     {"href": "/health", "rel": "status", "type": "application/json"},
                 ],
                 "layers": [

@@ -1,0 +1,152 @@
+"""Whole-layer open-data downloads: GeoPackage, GeoJSON and CSV, each carrying licence and attribution."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path as FsPath
+from typing import Annotated, Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+
+from api.crs import CRS84, SUPPORTED
+from api.deps import PublicConn
+from api.features_sql import feature_sql, property_columns, q
+from api.formats import csv_columns, csv_sql
+from api.respond import cache_headers, make_etag, not_modified
+from gis.errors import InvalidParameter, NotFound
+from layers import LAYERS
+from layers.base import Layer
+
+router = APIRouter(tags=["open data downloads"])
+MEDIA = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json", "csv": "text/csv; charset=utf-8"}
+SOURCES_SQL = (
+    "SELECT title, publisher, licence, licence_url, attribution, data_date, sample, derived, note FROM sources "
+    "WHERE id IN (SELECT DISTINCT source_id FROM {t}) ORDER BY id"
+)
+
+
+async def layer_sources(conn: PublicConn, layer: Layer) -> list[dict[str, Any]]:
+    """The provenance of the rows a layer holds now (JSON-ready)."""
+    rows = await conn.fetch(SOURCES_SQL.format(t=q(layer.id)))
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(r).items()} for r in rows]
+
+
+@router.get(
+    "/collections/{collectionId}/download",
+    summary="The whole layer as GeoPackage, GeoJSON or CSV, with licence and attribution",
+    response_class=Response,
+)
+async def download(
+    request: Request,
+    conn: PublicConn,
+    collection_id: Annotated[str, Path(alias="collectionId", description="collection id")],
+    f: Annotated[str, Query(description="gpkg, geojson or csv")] = "geojson",
+) -> Response:
+    """Stream (GeoJSON, CSV) or send (GeoPackage, built once per layer version) the whole layer."""
+    layer = LAYERS.get(collection_id)
+    if layer is None:
+        raise NotFound(f"unknown collection '{collection_id}'; see /collections")
+    fmt = f.lower()
+    if fmt not in MEDIA:
+        raise InvalidParameter(f"f: unsupported download format '{f}'; use gpkg, geojson or csv")
+    version = request.app.state.versions.get(layer.id)
+    etag = make_etag(layer.id, version, f"download:{fmt}")
+    headers = {
+        **cache_headers(layer, etag),
+        "Content-Disposition": f'attachment; filename="{layer.id}-v{version}.{fmt}"',
+        "Link": f'<{str(request.base_url).rstrip("/")}/collections/{layer.id}>; rel="describedby"',
+    }
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    sources = await layer_sources(conn, layer)
+    if fmt == "gpkg":
+        path = await _geopackage(request, conn, layer, version, sources)
+        return FileResponse(path, media_type=MEDIA[fmt], headers=headers)
+    pool = request.app.state.public_pool
+    body = _geojson_stream(pool, layer, sources) if fmt == "geojson" else _csv_stream(pool, layer)
+    return StreamingResponse(body, media_type=MEDIA[fmt], headers=headers)
+
+
+async def _geojson_stream(pool: Any, layer: Layer, sources: list[dict]) -> AsyncIterator[bytes]:
+    head = {
+        "type": "FeatureCollection",
+        "name": layer.id,
+        "title": layer.title,
+        "license": ", ".join(dict.fromkeys(s["licence"] for s in sources)),
+        "attribution": " / ".join(dict.fromkeys(s["attribution"] for s in sources)),
+        "sources": sources,
+        "sample": any(s["sample"] for s in sources),
+    }
+    yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b',"features":['
+    sql = f"SELECT {feature_sql(layer, SUPPORTED[CRS84])} FROM {q(layer.id)} t ORDER BY t.id"
+    first = True
+    async with pool.acquire() as conn, conn.transaction():
+        async for row in conn.cursor(sql, prefetch=1000):
+            yield (row[0] if first else "," + row[0]).encode()
+            first = False
+    yield b"]}"
+
+
+async def _csv_stream(pool: Any, layer: Layer) -> AsyncIterator[bytes]:
+    import csv
+    import io
+
+    sql, _ = csv_sql(layer, None)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([h for h, _ in csv_columns(layer)])
+    yield ("\ufeff" + buf.getvalue()).encode()
+    async with pool.acquire() as conn, conn.transaction():
+        async for row in conn.cursor(sql, prefetch=1000):
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow(tuple(row))
+            yield buf.getvalue().encode()
+
+
+async def _geopackage(request: Request, conn: PublicConn, layer: Layer, version: int, sources: list[dict]) -> FsPath:
+    """Build the layer's GeoPackage once per version (in a worker thread) and reuse it."""
+    cache_dir = request.app.state.settings.var_dir / "cache" / "downloads"
+    path = cache_dir / f"{layer.id}-v{version}.gpkg"
+    if path.exists():
+        return path
+    names = [c if isinstance(c, str) else c.name for c in property_columns(layer)]
+    cols = ", ".join(q(n) for n in names)
+    rows = await conn.fetch(f"SELECT id, {cols}, ST_AsBinary(geom) AS wkb FROM {q(layer.id)} ORDER BY id")
+    await asyncio.to_thread(_write_gpkg, path, layer, names, rows, sources)
+    return path
+
+
+def _write_gpkg(path: FsPath, layer: Layer, names: list[str], rows: list, sources: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame([dict(r) for r in rows], columns=["id", *names, "wkb"])
+    geoms = shapely.from_wkb(frame.pop("wkb").to_numpy())
+    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=6668)
+    licence = ", ".join(dict.fromkeys(s["licence"] for s in sources))
+    attribution = " / ".join(dict.fromkeys(s["attribution"] for s in sources))
+    fd, tmp = tempfile.mkstemp(suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    pyogrio.write_dataframe(
+        gdf,
+        tmp,
+        layer=layer.id,
+        driver="GPKG",
+        layer_options={
+            "IDENTIFIER": layer.title,
+            "DESCRIPTION": f"{layer.description} 出典: {attribution} ライセンス: {licence}",
+        },
+    )
+    # The licence travels inside the file as a table of its own.
+    meta = pd.DataFrame(sources or [{"title": layer.title}]).astype(str)
+    pyogrio.write_dataframe(meta, tmp, layer="sources_and_licence", driver="GPKG", append=True)
+    os.replace(tmp, path)

@@ -1,0 +1,33 @@
+# Our service as extra systems for the shared bench harness (BENCH_SYSTEMS_FILE for run_peers.sh).
+#
+# Sourced by bash from run_peers.sh, which runs in the working copy of the shared bench
+# (bench/.work/shared-bench): relative paths would point there, so everything of ours is absolute.
+# bench/run.sh sets BENCH_SYSTEMS_FILE to this file; see bench/README.md.
+#
+#   gis        our FastAPI service (`gis serve`) on database "gis" of the bench cluster, into which
+#              bench/run.sh imported the bench tables with `gis import` (W1, W2, W3)
+#   gis-tiles  the same server, tile workloads only (W4a, W4b); not in the default BENCH_SYSTEMS
+#              until tiles exist: BENCH_SYSTEMS="raw tipg gis-tiles" BENCH_WORKLOADS="W4a W4b" bench/run.sh
+#
+# DATABASE_READ_URL is removed from the environment so a developer's replica setting cannot leak in.
+
+GIS_BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GIS_BENCH_PORT=${GIS_BENCH_PORT:-8090}
+GIS_BENCH_DB=postgresql://bench:bench@127.0.0.1:${BENCH_PG_PORT:-54329}/gis
+GIS_BENCH_START="env -u DATABASE_READ_URL DATABASE_URL=$GIS_BENCH_DB $GIS_BENCH_REPO/.venv/bin/gis serve --host 127.0.0.1 --port $GIS_BENCH_PORT --workers ${BENCH_WORKERS:-2} --no-load"
+GIS_BENCH_VERSION="$GIS_BENCH_REPO/.venv/bin/python -c \"import importlib.metadata as m; print(\\\"imari-takeo-gis\\\", m.version(\\\"imari-takeo-gis\\\"), \\\"fastapi\\\", m.version(\\\"fastapi\\\"), \\\"uvicorn\\\", m.version(\\\"uvicorn\\\"), \\\"asyncpg\\\", m.version(\\\"asyncpg\\\"))\""
+GIS_BENCH_URL=http://127.0.0.1:$GIS_BENCH_PORT
+
+bench_system gis \
+  start="$GIS_BENCH_START" ready="$GIS_BENCH_URL/health" version="$GIS_BENCH_VERSION" \
+  note="our service: gis serve (FastAPI under uvicorn), ${BENCH_WORKERS:-2} worker processes, database gis on the bench cluster; bench tables exported in bench id order and loaded with gis import (see Data in our service at the top of this report)" \
+  W1="$GIS_BENCH_URL/collections/zoning/items?filter=S_INTERSECTS(geom,POINT({lon}%20{lat}))&filter-lang=cql2-text" \
+  W2="$GIS_BENCH_URL/collections/farmland/items?bbox={minx},{miny},{maxx},{maxy}&limit=100" \
+  W3="$GIS_BENCH_URL/collections/farmland/items?bbox={minx},{miny},{maxx},{maxy}&limit=1000"
+
+# Tiles are not implemented yet; this system is measured only when named in BENCH_SYSTEMS.
+bench_system gis-tiles \
+  start="$GIS_BENCH_START" ready="$GIS_BENCH_URL/health" version="$GIS_BENCH_VERSION" \
+  note="our service: gis serve, vector tiles (${BENCH_WORKERS:-2} worker processes, database gis)" \
+  W4a="$GIS_BENCH_URL/tiles/zoning/{z}/{x}/{y}.mvt" \
+  W4b="$GIS_BENCH_URL/tiles/farmland/{z}/{x}/{y}.mvt"
