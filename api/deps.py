@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -22,6 +23,13 @@ async def _acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
         yield conn
     finally:
         await pool.release(conn)
+
+
+@asynccontextmanager
+async def public_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """Borrow a public-role connection only when needed (cache misses)."""
+    async for conn in _acquire(request.app.state.public_pool):
+        yield conn
 
 
 async def get_public_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
+import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from api.cache import Cached
 from api.collections import CONFORMANCE, GEOJSON, collections_docs, sample_flags
-from api.deps import PublicConn
+from api.deps import PublicConn, public_conn
 from api.features_sql import ItemsQuery, count_sql, item_sql, items_sql
 from api.formats import csv_sql, csv_text, negotiate, render
 from api.params import parse_crs, parse_items, queryable_types
@@ -159,7 +160,6 @@ async def _matched(conn: PublicConn, q: ItemsQuery, returned: int, has_next: boo
 )
 async def items(
     request: Request,
-    conn: PublicConn,
     collection_id: CollectionId,
     f: F = None,
     bbox: BboxQ = None,
@@ -181,30 +181,37 @@ async def items(
     q = parse_items(layer, dict(request.query_params))
     asked = (number_matched or "").lower() == "true"
     key = f"items:{fmt}:{canonical_query(request, drop=('f',))}"
-    content_crs = {"Content-Crs": f"<{q.crs.uri}>"}
     if fmt == "json" and q.limit > STREAM_ABOVE:
         return await _stream(request, q, key, asked)
 
     async def build() -> Cached:
-        if fmt == "csv":
-            sql, params = csv_sql(layer, q)
-            rows = await conn.fetch(sql, *params)
-            return Cached(csv_text(layer, rows).encode(), "text/csv; charset=utf-8")
-        sql, params = items_sql(q)
-        rows = await conn.fetch(sql, *params)
-        has_next = len(rows) > q.limit
-        rows = rows[: q.limit]
-        matched = await _matched(conn, q, len(rows), has_next, asked)
-        envelope = _envelope(request, q, len(rows), has_next, matched, await sample_flags(request, conn))
-        if fmt == "html":
-            features = [json.loads(r[0]) for r in rows]
-            html = render("items.html", request, layer=layer, features=features, meta=envelope)
-            return Cached(html.encode(), "text/html; charset=utf-8")
-        meta = json.dumps(envelope, ensure_ascii=False)
-        body = '{"type":"FeatureCollection","features":[' + ",".join(r[0] for r in rows) + "]," + meta[1:]
-        return Cached(body.encode(), GEOJSON, tuple(content_crs.items()))
+        # Only a cache miss borrows a connection: cached answers and 304s never touch the database.
+        async with public_conn(request) as conn:
+            return await _build_items(request, conn, q, fmt, asked)
 
     return await cached_response(request, layer, key, build)
+
+
+async def _build_items(request: Request, conn: asyncpg.Connection, q: ItemsQuery, fmt: str, asked: bool) -> Cached:
+    """Run the items query and assemble the body (PostgreSQL built each feature's JSON)."""
+    layer = q.layer
+    if fmt == "csv":
+        sql, params = csv_sql(layer, q)
+        rows = await conn.fetch(sql, *params)
+        return Cached(csv_text(layer, rows).encode(), "text/csv; charset=utf-8")
+    sql, params = items_sql(q)
+    rows = await conn.fetch(sql, *params)
+    has_next = len(rows) > q.limit
+    rows = rows[: q.limit]
+    matched = await _matched(conn, q, len(rows), has_next, asked)
+    envelope = _envelope(request, q, len(rows), has_next, matched, await sample_flags(request, conn))
+    if fmt == "html":
+        features = [json.loads(r[0]) for r in rows]
+        html = render("items.html", request, layer=layer, features=features, meta=envelope)
+        return Cached(html.encode(), "text/html; charset=utf-8")
+    meta = json.dumps(envelope, ensure_ascii=False)
+    body = '{"type":"FeatureCollection","features":[' + ",".join(r[0] for r in rows) + "]," + meta[1:]
+    return Cached(body.encode(), GEOJSON, (("Content-Crs", f"<{q.crs.uri}>"),))
 
 
 async def _stream(request: Request, q: ItemsQuery, key: str, asked: bool) -> Response:
@@ -244,7 +251,6 @@ async def _stream(request: Request, q: ItemsQuery, key: str, asked: bool) -> Res
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature by id")
 async def item(
     request: Request,
-    conn: PublicConn,
     collection_id: CollectionId,
     feature_id: Annotated[str, Path(alias="featureId", description="feature id (integer)")],
     f: F = None,
@@ -263,7 +269,8 @@ async def item(
         raise NotFound(f"no feature '{feature_id}' in {layer.id}")
 
     async def build() -> Cached:
-        text = await conn.fetchval(item_sql(layer, out_crs), int(feature_id))
+        async with public_conn(request) as conn:
+            text = await conn.fetchval(item_sql(layer, out_crs), int(feature_id))
         if text is None:
             raise NotFound(f"no feature '{feature_id}' in {layer.id}")
         feature = json.loads(text)
