@@ -26,6 +26,7 @@ east counts as much as the same distance north.
 Coordinates are written with Python's shortest round-trip float repr, i.e. exactly the stored doubles.
 The output is deterministic: same tables + same boundaries => byte-identical files.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,8 @@ PIECE = 32  # vertices per boundary piece in the STRtree
 
 def load_cities(path: str) -> dict[str, shapely.Geometry]:
     """Dissolved city polygons (EPSG:6668 lon/lat, same numbers as EPSG:4326 at this precision)."""
-    doc = json.load(open(path, encoding="utf-8"))
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
     parts: dict[str, list] = {c: [] for c in CITIES}
     for f in doc["features"]:
         code = str(f["properties"].get("N03_007") or "")
@@ -84,7 +86,7 @@ def assign_cities(centroids: np.ndarray, cities: dict[str, shapely.Geometry]) ->
             for ring in shapely.get_parts(shapely.boundary(cities[c])):
                 coords = shapely.get_coordinates(ring)
                 for s in range(0, len(coords) - 1, PIECE):
-                    pieces.append(shapely.linestrings(coords[s:s + PIECE + 1]))
+                    pieces.append(shapely.linestrings(coords[s : s + PIECE + 1]))
                     owner.append(ci)
         pieces_m = scale(np.array(pieces, dtype=object))
         owner = np.array(owner)
@@ -109,11 +111,17 @@ def fetch(conn, sql: str):
 def write_geojson(path: str, name: str, props: list[dict], geoms: np.ndarray) -> int:
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write('{"type":"FeatureCollection","name":%s,"features":[\n' % json.dumps(name))
-        for i, (p, g) in enumerate(zip(props, geoms)):
+        f.write('{"type":"FeatureCollection","name":' + json.dumps(name) + ',"features":[\n')
+        for i, (p, g) in enumerate(zip(props, geoms, strict=True)):
             gj = json.dumps(g.__geo_interface__, separators=(",", ":"))
-            f.write(('' if i == 0 else ',\n') + '{"type":"Feature","properties":'
-                    + json.dumps(p, ensure_ascii=False, separators=(",", ":")) + ',"geometry":' + gj + '}')
+            f.write(
+                ("" if i == 0 else ",\n")
+                + '{"type":"Feature","properties":'
+                + json.dumps(p, ensure_ascii=False, separators=(",", ":"))
+                + ',"geometry":'
+                + gj
+                + "}"
+            )
         f.write("\n]}\n")
     os.replace(tmp, path)
     return os.path.getsize(path)
@@ -133,8 +141,8 @@ def main() -> None:
     t_b = time.time() - t0
     meta: dict = {
         "rule": "centroid inside the city's N03 polygon (N03_007 41205 伊万里市 / 41206 武雄市, dissolved); "
-                "otherwise the city whose boundary is nearer (STRtree over boundary pieces; lon scaled by "
-                f"cos({LAT_REF}°))",
+        "otherwise the city whose boundary is nearer (STRtree over boundary pieces; lon scaled by "
+        f"cos({LAT_REF}°))",
         "boundaries": os.path.basename(a.boundaries),
         "layers": {},
         "timings_s": {"boundaries": round(t_b, 2)},
@@ -142,17 +150,33 @@ def main() -> None:
     with psycopg.connect(a.db) as conn:
         for t in ("zoning", "farmland"):
             meta.setdefault("source_comments", {})[t] = conn.execute(
-                f"SELECT obj_description('public.{t}'::regclass)").fetchone()[0]
+                f"SELECT obj_description('public.{t}'::regclass)"
+            ).fetchone()[0]
 
         # ---------------------------------------------------------------- zoning
         t1 = time.time()
-        rows, geoms = fetch(conn, "SELECT id, youto_name, kenpei, yoseki, ST_AsBinary(geom) FROM public.zoning ORDER BY id")
+        rows, geoms = fetch(
+            conn, "SELECT id, youto_name, kenpei, yoseki, ST_AsBinary(geom) FROM public.zoning ORDER BY id"
+        )
         codes, stats = assign_cities(shapely.centroid(geoms), cities)
-        props = [{"feature_key": f"bench:zoning:{r[0]}", "bench_id": r[0], "city_code": c,
-                  "youto_name": r[1], "kenpei": r[2], "yoseki": r[3]} for r, c in zip(rows, codes)]
+        props = [
+            {
+                "feature_key": f"bench:zoning:{r[0]}",
+                "bench_id": r[0],
+                "city_code": c,
+                "youto_name": r[1],
+                "kenpei": r[2],
+                "yoseki": r[3],
+            }
+            for r, c in zip(rows, codes, strict=True)
+        ]
         size = write_geojson(os.path.join(a.out, "zoning.geojson"), "zoning", props, geoms)
-        meta["layers"]["zoning"] = {"rows": len(rows), "by_city": {c: int((codes == c).sum()) for c in CITIES},
-                                    "assignment": stats, "bytes": size}
+        meta["layers"]["zoning"] = {
+            "rows": len(rows),
+            "by_city": {c: int((codes == c).sum()) for c in CITIES},
+            "assignment": stats,
+            "bytes": size,
+        }
         meta["timings_s"]["zoning"] = round(time.time() - t1, 2)
 
         # ---------------------------------------------------------------- farmland
@@ -165,22 +189,36 @@ def main() -> None:
         if unknown:
             sys.exit(f"farmland: land_use values without a land_type mapping: {unknown}")
         props = []
-        for r, c in zip(rows, codes):
+        for r, c in zip(rows, codes, strict=True):
             lt, ltn = LAND_TYPE[r[1]]
-            props.append({"polygon_uuid": str(uuid.uuid5(UUID_NS, f"bench:farmland:{r[0]}")), "bench_id": r[0],
-                          "city_code": c, "land_type": lt, "land_type_name": ltn, "area_m2": r[2]})
+            props.append(
+                {
+                    "polygon_uuid": str(uuid.uuid5(UUID_NS, f"bench:farmland:{r[0]}")),
+                    "bench_id": r[0],
+                    "city_code": c,
+                    "land_type": lt,
+                    "land_type_name": ltn,
+                    "area_m2": r[2],
+                }
+            )
         size = write_geojson(os.path.join(a.out, "farmland.geojson"), "farmland", props, geoms)
-        meta["layers"]["farmland"] = {"rows": len(rows), "by_city": {c: int((codes == c).sum()) for c in CITIES},
-                                      "assignment": stats, "bytes": size,
-                                      "land_type": {str(k): sum(1 for p in props if p["land_type"] == k) for k in (100, 200)}}
+        meta["layers"]["farmland"] = {
+            "rows": len(rows),
+            "by_city": {c: int((codes == c).sum()) for c in CITIES},
+            "assignment": stats,
+            "bytes": size,
+            "land_type": {str(k): sum(1 for p in props if p["land_type"] == k) for k in (100, 200)},
+        }
         meta["timings_s"]["farmland"] = round(time.time() - t1, 2)
         meta["timings_s"]["farmland_city_assignment"] = round(t_a - t_f, 2)
     meta["timings_s"]["total"] = round(time.time() - t0, 2)
     with open(os.path.join(a.out, "export.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, ensure_ascii=False, indent=1, sort_keys=True)
     for t, d in meta["layers"].items():
-        print(f"{t}: {d['rows']} rows -> {t}.geojson ({d['bytes'] / 1e6:.1f} MB); by city {d['by_city']}; "
-              f"inside {d['assignment']['inside']}, nearest {d['assignment']['nearest']}")
+        print(
+            f"{t}: {d['rows']} rows -> {t}.geojson ({d['bytes'] / 1e6:.1f} MB); by city {d['by_city']}; "
+            f"inside {d['assignment']['inside']}, nearest {d['assignment']['nearest']}"
+        )
     print(f"timings: {meta['timings_s']}")
 
 

@@ -31,3 +31,14 @@ bench_system gis-tiles \
   note="our service: gis serve, vector tiles (${BENCH_WORKERS:-2} worker processes, database gis)" \
   W4a="$GIS_BENCH_URL/tiles/zoning/{z}/{x}/{y}.mvt" \
   W4b="$GIS_BENCH_URL/tiles/farmland/{z}/{x}/{y}.mvt"
+
+# The same service with its in-process response cache switched off: every request reaches PostgreSQL.
+# Measured next to `gis` so the report shows what the cache contributes and what the uncached path does.
+GIS_NOCACHE_URL=http://127.0.0.1:$((GIS_BENCH_PORT + 1))
+bench_system gis-nocache \
+  start="env GIS_RESPONSE_CACHE_MIB=0 ${GIS_BENCH_START/--port $GIS_BENCH_PORT/--port $((GIS_BENCH_PORT + 1))}" \
+  ready="$GIS_NOCACHE_URL/health" version="$GIS_BENCH_VERSION" \
+  note="our service with GIS_RESPONSE_CACHE_MIB=0 (no response cache; ETag/304 unused by wrk)" \
+  W1="$GIS_NOCACHE_URL/collections/zoning/items?filter=S_INTERSECTS(geom,POINT({lon}%20{lat}))&filter-lang=cql2-text" \
+  W2="$GIS_NOCACHE_URL/collections/farmland/items?bbox={minx},{miny},{maxx},{maxy}&limit=100" \
+  W3="$GIS_NOCACHE_URL/collections/farmland/items?bbox={minx},{miny},{maxx},{maxy}&limit=1000"

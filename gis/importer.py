@@ -155,6 +155,11 @@ def load_frame(
         version = bump_version(cur, layer.id)
         if layer.id in {lyr.derived_from for lyr in LAYERS.values()}:
             report.extend(derive_zones(cur, cities))
+    # Fresh statistics right away, so the planner uses the GiST index on the new rows.
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(layer.id)))
+    if idle:
+        conn.commit()
     return ImportResult(layer.id, len(frame), cities, source_id, version, report, replaced)
 
 

@@ -63,8 +63,14 @@ def clean_zoning(frame: pd.DataFrame, report: list[str]) -> pd.DataFrame:
         report.append(f"用途地域名が標準の13種にない: {', '.join(unknown)}（コードは空欄）")
     frame["youto_code"] = frame["youto_name"].map(YOUTO_CODES).astype("Int64")
     if "kenpei" in frame and "yoseki" in frame:
-        swap = frame["kenpei"].notna() & frame["yoseki"].notna() & (frame["kenpei"] > frame["yoseki"])
+        both = frame["kenpei"].notna() & frame["yoseki"].notna()
+        # 建ぺい率 cannot exceed 100 % and 容積率 is never under 50 %: such rows had the columns swapped.
+        swap = both & (frame["kenpei"] > frame["yoseki"]) & ((frame["kenpei"] > 100) | (frame["yoseki"] < 50))
         if swap.any():
             frame.loc[swap, ["kenpei", "yoseki"]] = frame.loc[swap, ["yoseki", "kenpei"]].to_numpy().copy()
             report.append(f"建ぺい率 > 容積率 の {int(swap.sum())} 件を入れ替えた（元データの列の取り違え）")
+        odd = both & ~swap & (frame["kenpei"] > frame["yoseki"])
+        if odd.any():
+            # 60 % / 50 % is a legal 第1種低層 combination: report, do not change.
+            report.append(f"建ぺい率 > 容積率 の {int(odd.sum())} 件（値は有効な範囲のため変更せず、要確認）")
     return frame
