@@ -13,7 +13,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from api.cache import ByteLRU
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
-from api.routers import admin, downloads, features, health, pages
+from api.routers import admin, downloads, features, health, lookup, pages
 from api.versions import LayerVersions
 from gis.db import database_url
 from gis.settings import Settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = database_url(settings)
+        app.state.db_url = url
         read_url = settings.database_read_url or url
         app.state.public_pool = await _public_pool(read_url, settings)
         app.state.staff_pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(features.router)
     app.include_router(downloads.router)
+    app.include_router(lookup.router)
     app.include_router(admin.router)
     return app
 
