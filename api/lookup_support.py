@@ -9,7 +9,6 @@ import shapely
 from fastapi import Request
 from pyproj import Transformer
 from shapely.geometry import shape
-from shapely.ops import transform
 
 from gis.errors import InvalidParameter
 from gis.geocode import Geocoder, load_reference
@@ -90,7 +89,7 @@ async def validate_lot(request: Request, body: Any) -> tuple[dict[str, Any], flo
     minx, miny, maxx, maxy = geom.bounds
     if not (minx >= 122 and maxx <= 154 and miny >= 20 and maxy <= 46):
         raise InvalidParameter("body: coordinates must be lon, lat in Japan (EPSG:6668 / WGS84)")
-    area = transform(TO_6670.transform, geom).area
+    area = shapely.transform(geom, TO_6670.transform, interleaved=False).area
     if area < 1:
         raise InvalidParameter("body: the polygon is smaller than 1 m²")
     if area > MAX_LOT_M2:

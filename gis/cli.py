@@ -283,3 +283,7 @@ def layers() -> None:
 
     for layer in LAYERS.values():
         out.print(f"{layer.id:<24} {layer.title}", highlight=False)
+
+
+# Commands defined in their own modules register themselves on `app`.
+from gis import cli_lookup  # noqa: E402, F401

@@ -181,7 +181,10 @@ def build_report(raw: dict[str, Any], ctx: Context) -> dict[str, Any]:
             "message": "大字・町の代表点までの距離（おおよその位置）",
         },
         "planning_area": sections["planning_areas"],
-        "zoning": {**sections["zoning"], **zoning_summary(sections["zoning"], sections["planning_areas"], city_code)},
+        "zoning": {
+            **sections["zoning"],
+            "designation": zoning_summary(sections["zoning"], sections["planning_areas"], city_code),
+        },
         "fire_district": sections["fire_districts"],
         "special_use_district": sections["special_use_districts"],
         "noise": regulation_section("noise", sections["noise_zones"], ctx),

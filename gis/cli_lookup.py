@@ -1,0 +1,96 @@
+"""`gis geocode` and `gis lookup`: the address tools from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import psycopg
+import typer
+
+from gis.cli import _fail, app, database, err, out
+from gis.errors import GisError, InvalidParameter
+from gis.geocode import Geocoder
+from gis.settings import Settings
+
+
+def _geocoder(url: str, settings: Settings) -> Geocoder:
+    """The geocoder over the database's address reference (towns + imported address points)."""
+    from gis.addresses import reference_from_db
+
+    with psycopg.connect(url) as conn:
+        return Geocoder(*reference_from_db(conn, settings.data_dir))
+
+
+@app.command()
+def geocode(
+    address: Annotated[str | None, typer.Argument(help="one address, e.g. 武雄市武雄町武雄5680")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="one address per line → JSON lines on stdout")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the full JSON result")] = False,
+) -> None:
+    """Geocode an address (or a file of them) of 伊万里市 / 武雄市."""
+    settings = Settings()
+    try:
+        with database(settings) as url:
+            coder = _geocoder(url, settings)
+    except GisError as e:
+        _fail(e)
+    if file is not None:
+        lines = file.read_text(encoding="utf-8-sig").splitlines()
+        start = time.perf_counter()
+        n = 0
+        for result in coder.geocode_many(lines):
+            sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+            n += 1
+        elapsed = time.perf_counter() - start
+        err.print(f"{n} addresses in {elapsed:.2f} s = {n / elapsed if elapsed else 0:,.0f} addresses/s")
+        return
+    if not address:
+        err.print("error: give an ADDRESS or --file F")
+        raise typer.Exit(2)
+    try:
+        result = coder.geocode(address).to_dict()
+    except ValueError as e:
+        _fail(InvalidParameter(str(e)))
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        out.print(
+            f"{result['city'] or '-'} / {result['town'] or '-'} / rest={result['rest']!r} "
+            f"match={result['match_level']} coords={result['coordinates_level']} "
+            f"±{result['uncertainty_m'] or '-'} m",
+            highlight=False,
+        )
+
+
+@app.command()
+def lookup(
+    address: Annotated[str | None, typer.Option(help="address")] = None,
+    lat: Annotated[float | None, typer.Option(help="latitude")] = None,
+    lon: Annotated[float | None, typer.Option(help="longitude")] = None,
+    lot: Annotated[Path | None, typer.Option(help="GeoJSON file with the lot polygon")] = None,
+) -> None:
+    """Print the "what applies here" report as JSON (runs the API in-process)."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    settings = Settings()
+    try:
+        with database(settings) as url:
+            client_settings = settings.model_copy(update={"database_url": url})
+            with TestClient(create_app(client_settings)) as client:
+                if lot is not None:
+                    r = client.post("/lookup", json=json.loads(lot.read_text(encoding="utf-8")))
+                else:
+                    params = {"address": address} if address else {"lat": lat, "lon": lon}
+                    r = client.get("/lookup", params={k: v for k, v in params.items() if v is not None})
+    except GisError as e:
+        _fail(e)
+    if r.status_code != 200:
+        err.print(f"error: {r.json().get('description', r.text)}")
+        raise typer.Exit(2)
+    print(json.dumps(r.json(), ensure_ascii=False, indent=2))
