@@ -118,6 +118,13 @@ EOF
 psql_su gis -c "CREATE EXTENSION IF NOT EXISTS postgis"
 DATABASE_URL=$GIS_URL "$GIS" migrate >&2
 note "database gis: created/migrated ($(secs "$t" "$(now)") s)"
+# The lookup report reads every layer (municipalities, towns, facilities, ...): load the bundled data once;
+# the bench zoning and farmland then replace those two layers for both cities (step 7).
+if [ "$(psql_gis -c "SELECT count(*) FROM public.municipalities")" = 0 ]; then
+  t=$(now)
+  DATABASE_URL=$GIS_URL "$GIS" load >&2
+  note "gis load: bundled layers for the lookup report ($(secs "$t" "$(now)") s)"
+fi
 
 # ------------------------------------------------------------------ 6. export
 t=$(now)

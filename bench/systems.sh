@@ -42,3 +42,12 @@ bench_system gis-nocache \
   W1="$GIS_NOCACHE_URL/collections/zoning/items?filter=S_INTERSECTS(geom,POINT({lon}%20{lat}))&filter-lang=cql2-text" \
   W2="$GIS_NOCACHE_URL/collections/farmland/items?bbox={minx},{miny},{maxx},{maxy}&limit=100" \
   W3="$GIS_NOCACHE_URL/collections/farmland/items?bbox={minx},{miny},{maxx},{maxy}&limit=1000"
+
+# The "what applies here" report: every layer at the point in one SQL statement (W1 targets, f=geojson gives the
+# report as one Feature so the harness check of W1 — a FeatureCollection with one feature — applies unchanged).
+GIS_LOOKUP_URL=http://127.0.0.1:$((GIS_BENCH_PORT + 2))
+bench_system gis-lookup \
+  start="${GIS_BENCH_START/--port $GIS_BENCH_PORT/--port $((GIS_BENCH_PORT + 2))}" \
+  ready="$GIS_LOOKUP_URL/health" version="$GIS_BENCH_VERSION" \
+  note="our service: GET /lookup (all sections: 14 layers, boundary distances in EPSG:6670), no response cache involved" \
+  W1="$GIS_LOOKUP_URL/lookup?lat={lat}&lon={lon}&f=geojson"

@@ -229,3 +229,12 @@ def test_no_private_data_in_lookup(client: TestClient, conn: psycopg.Connection)
     lon, lat = farm.fetchone()
     body = client.get("/lookup", params={"lon": lon, "lat": lat}).json()
     assert body["farmland"]["at_point"] and "見本" not in str(body) and "owner_name" not in str(body)
+
+
+def test_lookup_as_geojson(client: TestClient) -> None:
+    body = client.get("/lookup", params={"lon": COMMERCIAL[0], "lat": COMMERCIAL[1], "f": "geojson"}).json()
+    assert body["type"] == "FeatureCollection" and len(body["features"]) == 1
+    feature = body["features"][0]
+    assert feature["geometry"] == {"type": "Point", "coordinates": list(COMMERCIAL)}
+    assert feature["properties"]["zoning"]["answer"]["youto_name"] == "商業地域"
+    assert client.get("/lookup", params={"lon": COMMERCIAL[0], "lat": COMMERCIAL[1], "f": "xml"}).status_code == 400

@@ -131,8 +131,12 @@ async def lookup(
     uncertainty_m: Annotated[
         float | None, Query(description="how uncertain the point is, metres (default 0: a click)")
     ] = None,
+    f: Annotated[str | None, Query(description="json (default) or geojson (the report as one Feature)")] = None,
 ) -> JSONResponse:
     """The report for a clicked point (exact) or a geocoded address (as precise as the match)."""
+    if f not in (None, "json", "geojson"):
+        raise InvalidParameter(f"f: unsupported format '{f}'; use json or geojson")
+    geojson = f == "geojson"
     if address is not None:
         if lat is not None or lon is not None:
             raise InvalidParameter("give either address or lat/lon, not both")
@@ -157,6 +161,7 @@ async def lookup(
             reach=reach,
             precise=g["coordinates_level"] in PRECISE_LEVELS,
             query={"address": address, "geocode": g},
+            geojson=geojson,
         )
     if lat is None or lon is None:
         raise InvalidParameter("give lat and lon, or address")
@@ -172,6 +177,7 @@ async def lookup(
         reach=reach,
         precise=reach <= CLICK_REACH_M,
         query={"lat": lat, "lon": lon, "uncertainty_m": uncertainty_m or 0},
+        geojson=geojson,
     )
 
 
