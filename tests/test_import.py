@@ -323,7 +323,8 @@ def test_legal_low_far_is_not_swapped(empty_url: str, tmp_path: Path) -> None:
     """建ぺい率 60 % with 容積率 50 % is legal in 第1種低層: reported, not changed."""
     frame = gpd.GeoDataFrame(
         {"YoutoName": ["第1種低層住居専用地域"], "BCR": [60], "FAR": [50], "Citycode": ["41206"]},
-        geometry=[box(130.0, 33.19, 130.01, 33.2)], crs=6668,
+        geometry=[box(130.0, 33.19, 130.01, 33.2)],
+        crs=6668,
     )
     path = _write(frame, tmp_path / "low.geojson")
     with psycopg.connect(empty_url) as conn:

@@ -69,6 +69,7 @@ async def _report(
     reach: float,
     precise: bool,
     query: dict[str, Any],
+    geojson: bool = False,
 ) -> JSONResponse:
     async with public_conn(request) as conn:
         sources, layer_sources = await sources_index(request, conn)
@@ -107,6 +108,13 @@ async def _report(
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **report,
     }
+    if geojson:
+        # The report as the properties of one Feature: the point (or the lot) itself.
+        geometry = lot if lot is not None else {"type": "Point", "coordinates": [lon, lat]}
+        body = {
+            "type": "FeatureCollection",
+            "features": [{"type": "Feature", "geometry": geometry, "properties": body}],
+        }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
