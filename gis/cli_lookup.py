@@ -94,3 +94,29 @@ def lookup(
         err.print(f"error: {r.json().get('description', r.text)}")
         raise typer.Exit(2)
     print(json.dumps(r.json(), ensure_ascii=False, indent=2))
+
+
+@app.command("import-addresses")
+def import_addresses_cmd(
+    file: Annotated[Path, typer.Argument(help="ABR mt_town / mt_parcel CSV, or MLIT 位置参照情報 CSV")],
+    layout: Annotated[
+        str | None, typer.Option(help="abr-town | abr-parcel | mlit-oaza | mlit-gaiku (default: detect)")
+    ] = None,
+    pos: Annotated[Path | None, typer.Option(help="the matching ABR 位置参照拡張 CSV (mt_*_pos_*)")] = None,
+    town_file: Annotated[Path | None, typer.Option(help="ABR mt_town CSV resolving the parcels' 町字ID")] = None,
+    city: Annotated[str | None, typer.Option(help="only this city (41205 | 41206)")] = None,
+    replace: Annotated[bool, typer.Option(help="replace this layout's rows of the same cities")] = True,
+) -> None:
+    """Load finer address reference points (町字, 小字, 地番) so parcel-level matches appear."""
+    from gis.addresses import import_addresses
+
+    try:
+        with database(Settings()) as url, psycopg.connect(url) as conn:
+            result = import_addresses(
+                conn, file, layout=layout, city=city, replace=replace, pos_path=pos, town_path=town_file
+            )
+    except GisError as e:
+        _fail(e)
+    out.print(f"address_points: {result.rows} rows ({result.layout}) for {', '.join(result.cities)}", highlight=False)
+    for line in result.report:
+        out.print(f"  - {line}", highlight=False)

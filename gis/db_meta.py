@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from geoalchemy2 import Geometry  # noqa: F401  (registers the geometry type for migrations)
+from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
@@ -69,6 +69,27 @@ zone_rules = sa.Table(
     sa.Column("valid_to", sa.Date),
     sa.Column("verified", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("note", sa.Text),
+)
+
+# Address points finer than the towns layer (gis/addresses.py): ABR 町字 / 地番 and MLIT 位置参照情報 rows.
+# `town` uses the towns table's spelling (武雄町大字武雄, 山代町楠久); `chiban` is normalised like the geocoder
+# parses it (360-1, 甲13350-1).
+address_points = sa.Table(
+    "address_points",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
+    sa.Column("city_code", sa.String(5), nullable=False, index=True),
+    sa.Column("town", sa.Text, nullable=False),
+    sa.Column("koaza", sa.Text),
+    sa.Column("chiban", sa.Text),
+    sa.Column("level", sa.Text, nullable=False),
+    sa.Column("machiaza_id", sa.Text),  # ABR 町字ID (7 digits)
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("geom", Geometry("POINT", srid=6668, spatial_index=False), nullable=False),
+    sa.CheckConstraint("level in ('machiaza', 'machiaza_detail', 'parcel')", name="ck_address_points_level"),
+    sa.Index("ix_address_points_geom", "geom", postgresql_using="gist"),
+    sa.Index("ix_address_points_city_town", "city_code", "town"),
 )
 
 # Garbage collection groups: the chain point → group → calendar.
