@@ -125,6 +125,15 @@ def define_table(layer: Layer) -> sa.Table:
             nullable=False,
         )
     )
+    # Metric work (distances, areas, 80 m buffers) happens in EPSG:6670; keeping the projected geometry saves
+    # re-projecting every candidate on every lookup. PostgreSQL keeps it in step with geom.
+    cols.append(
+        sa.Column(
+            "geom_m",
+            Geometry(layer.geom_type, srid=6670, spatial_index=False),
+            sa.Computed("ST_Transform(geom, 6670)", persisted=True),
+        )
+    )
     return sa.Table(
         layer.id,
         metadata,

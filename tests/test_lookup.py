@@ -183,7 +183,6 @@ BAD = [
     ("get", {"lat": "abc", "lon": 130}),
     ("get", {"lat": 33.2}),
     ("get", {}),
-    ("get", {"lat": 35.68, "lon": 139.76}),
     ("get", {"lat": 33.2, "lon": 130.0, "address": "武雄市武雄町"}),
     ("get", {"lat": 33.2, "lon": 130.0, "uncertainty_m": -5}),
     (
@@ -238,3 +237,11 @@ def test_lookup_as_geojson(client: TestClient) -> None:
     assert feature["geometry"] == {"type": "Point", "coordinates": list(COMMERCIAL)}
     assert feature["properties"]["zoning"]["answer"]["youto_name"] == "商業地域"
     assert client.get("/lookup", params={"lon": COMMERCIAL[0], "lat": COMMERCIAL[1], "f": "xml"}).status_code == 400
+
+
+def test_point_outside_both_cities_is_flagged(client: TestClient) -> None:
+    body = client.get("/lookup", params={"lat": 35.68, "lon": 139.76}).json()
+    assert body["precision"]["outside_service_area"] and "区域外" in body["message"]
+    assert body["zoning"]["zones"] == [] and body["municipality"]["municipalities"] == []
+    r = client.get("/reverse", params={"lat": 35.68, "lon": 139.76}).json()
+    assert r["outside_service_area"] and r["municipality"] is None

@@ -6,8 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import public_conn
 from api.lookup_support import geocoder, sources_index, validate_lot, validate_point
@@ -44,14 +45,15 @@ async def reverse(
     """The city containing the point and the nearest town representative points."""
     validate_point(lat, lon)
     async with public_conn(request) as conn:
-        raw = json.loads(await conn.fetchval(point_sql(), lon, lat, CLICK_REACH_M))
-    if not raw["municipality"]:
-        raise InvalidParameter("the point is outside 伊万里市 and 武雄市 (or at sea)")
-    city = raw["municipality"][0]
+        raw = orjson.loads(await conn.fetchval(point_sql(), lon, lat, CLICK_REACH_M))
+    city = raw["municipality"][0] if raw["municipality"] else None
     return {
         "lat": lat,
         "lon": lon,
-        "municipality": {"city_code": city["city_code"], "name": city["name"], "lg_code": city["lg_code"]},
+        "municipality": (
+            {"city_code": city["city_code"], "name": city["name"], "lg_code": city["lg_code"]} if city else None
+        ),
+        "outside_service_area": city is None,
         "town": raw["towns"][0]["name"] if raw["towns"] else None,
         "town_distance_m": raw["towns"][0]["distance_m"] if raw["towns"] else None,
         "nearest_towns": [{"name": t["name"], "distance_m": t["distance_m"]} for t in raw["towns"]],
@@ -77,9 +79,10 @@ async def _report(
             text = await conn.fetchval(lot_sql(), json.dumps(lot))
         else:
             text = await conn.fetchval(point_sql(), lon, lat, reach)
-    raw = json.loads(text)
-    if not raw["municipality"]:
-        raise InvalidParameter("the location is outside 伊万里市 and 武雄市 (or at sea)")
+    raw = orjson.loads(text)
+    outside = not raw["municipality"]
+    if outside and lot is not None:
+        raise InvalidParameter("the lot is outside 伊万里市 and 武雄市 (or at sea)")
     ctx = Context(
         mode="lot" if lot else "point",
         reach_m=reach,
@@ -91,6 +94,7 @@ async def _report(
     report = build_report(raw, ctx)
     _sensor_states(report)
     precision = {
+        "outside_service_area": outside,
         "mode": ctx.mode,
         "reach_m": reach,
         "single_answer_possible": precise,
@@ -115,7 +119,9 @@ async def _report(
             "type": "FeatureCollection",
             "features": [{"type": "Feature", "geometry": geometry, "properties": body}],
         }
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    if outside:
+        body["message"] = "この地点は伊万里市・武雄市の区域外（または海上）です。表示は参考です。"
+    return Response(orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def _sensor_states(report: dict[str, Any]) -> None:

@@ -34,9 +34,9 @@ def _zone_point(layer_id: str) -> str:
     """Zones within reach of the point, with containment, distance and distance to the zone boundary."""
     return _agg(
         f"SELECT {_cols(layer_id)}, ST_Intersects(t.geom, p.g) AS contains, "
-        f"round(ST_Distance(ST_Transform(t.geom, 6670), p.m)::numeric, 1) AS distance_m, "
-        f"round(ST_Distance(ST_Boundary(ST_Transform(t.geom, 6670)), p.m)::numeric, 1) AS boundary_distance_m "
-        f"FROM {q(layer_id)} t, p WHERE t.geom && p.box AND ST_DWithin(ST_Transform(t.geom, 6670), p.m, p.r) "
+        f"round(ST_Distance(t.geom_m, p.m)::numeric, 1) AS distance_m, "
+        f"round(ST_Distance(ST_Boundary(t.geom_m), p.m)::numeric, 1) AS boundary_distance_m "
+        f"FROM {q(layer_id)} t, p WHERE t.geom && p.box AND ST_DWithin(t.geom_m, p.m, p.r) "
         f"ORDER BY contains DESC, distance_m, t.id"
     )
 
@@ -45,15 +45,15 @@ def _zone_lot(layer_id: str) -> str:
     """Zones a lot touches, with the overlapping area (m²) and its share of the lot."""
     return _agg(
         f"SELECT {_cols(layer_id)}, true AS contains, 0 AS distance_m, "
-        f"round(ST_Area(ST_Intersection(ST_Transform(t.geom, 6670), p.m))::numeric, 1) AS area_m2, "
-        f"round((ST_Area(ST_Intersection(ST_Transform(t.geom, 6670), p.m)) / p.area)::numeric, 4) AS share "
+        f"round(ST_Area(ST_Intersection(t.geom_m, p.m))::numeric, 1) AS area_m2, "
+        f"round((ST_Area(ST_Intersection(t.geom_m, p.m)) / p.area)::numeric, 4) AS share "
         f"FROM {q(layer_id)} t, p WHERE t.geom && p.box AND ST_Intersects(t.geom, p.g) ORDER BY area_m2 DESC"
     )
 
 
 def _nearest(layer_id: str, n: int) -> str:
     return _agg(
-        f"SELECT {_cols(layer_id)}, round(ST_Distance(ST_Transform(t.geom, 6670), p.m)::numeric, 1) AS distance_m "
+        f"SELECT {_cols(layer_id)}, round(ST_Distance(t.geom_m, p.m)::numeric, 1) AS distance_m "
         f"FROM (SELECT t.* FROM {q(layer_id)} t, p ORDER BY t.geom <-> ST_Centroid(p.g) LIMIT {n * 3}) t, p "
         f"ORDER BY distance_m LIMIT {n}"
     )
@@ -61,9 +61,9 @@ def _nearest(layer_id: str, n: int) -> str:
 
 def _within(layer_id: str, metres: str, extra: str = "") -> str:
     return _agg(
-        f"SELECT {_cols(layer_id)}, round(ST_Distance(ST_Transform(t.geom, 6670), p.m)::numeric, 1) AS distance_m "
+        f"SELECT {_cols(layer_id)}, round(ST_Distance(t.geom_m, p.m)::numeric, 1) AS distance_m "
         f"FROM {q(layer_id)} t, p WHERE t.geom && ST_Expand(p.box, {metres} * {DEG_PER_M}) "
-        f"AND ST_DWithin(ST_Transform(t.geom, 6670), p.m, {metres}) {extra} ORDER BY distance_m"
+        f"AND ST_DWithin(t.geom_m, p.m, {metres}) {extra} ORDER BY distance_m"
     )
 
 
@@ -77,8 +77,8 @@ def _sections(lot: bool) -> str:
     parts.append(
         "'farmland', "
         + _agg(
-            f"SELECT {_cols('farmland')}, round(ST_Distance(ST_Transform(t.geom, 6670), p.m)::numeric, 1) "
-            f"AS distance_m FROM farmland t, p WHERE t.geom && p.box AND ST_DWithin(ST_Transform(t.geom, 6670), p.m, "
+            f"SELECT {_cols('farmland')}, round(ST_Distance(t.geom_m, p.m)::numeric, 1) "
+            f"AS distance_m FROM farmland t, p WHERE t.geom && p.box AND ST_DWithin(t.geom_m, p.m, "
             f"least(p.r, 50)) ORDER BY distance_m, t.id LIMIT 20"
         )
     )
