@@ -21,7 +21,7 @@ from gis.errors import ImportFailed
 from gis.geocode.chiban import parse_rest
 from gis.geocode.model import MACHIAZA, MACHIAZA_DETAIL, PARCEL, Town
 from gis.geocode.normalize import fold_key, normalize
-from gis.geocode.reference import POSTAL_CSV, _postal_aliases, _read, load_cities
+from gis.geocode.reference import POSTAL_CSV, load_cities, postal_aliases, read_csv
 from gis.provenance import SourceInfo, bump_version, insert_source
 from gis.readers import JAPAN_BOUNDS
 
@@ -455,7 +455,7 @@ def reference_from_db(
     # The matcher finds a parcel by (city, 町字 name, 地番): use the spelling of the 町字 entry.
     spelling = {(c, k): t.name for (c, k, koaza), t in base.items() if not koaza}
     postal = Path(data_dir) / POSTAL_CSV
-    aliases = _postal_aliases(_read(postal), list(base.values())) if postal.exists() else {}
+    aliases = postal_aliases(read_csv(postal), list(base.values())) if postal.exists() else {}
     towns = [dataclasses.replace(t, aliases=tuple(aliases.get(t, ()))) for t in base.values()]
     parcel_towns = [
         Town(c, spelling.get((c, plain_key(n)), n), lat, lon, level=PARCEL, koaza=k, chiban=b)

@@ -122,6 +122,7 @@ def _reject_constant(name: str) -> Any:
 
 
 def bbox_polygon(box: Any) -> dict:
+    """A CQL2 BBOX (4 or 6 numbers) as a GeoJSON Polygon."""
     if not isinstance(box, list | tuple) or len(box) not in (4, 6) or not all(type(v) in (int, float) for v in box):
         raise InvalidParameter("Invalid bbox: expected 4 (or 6) numbers minx, miny, maxx, maxy")
     x1, y1, x2, y2 = box if len(box) == 4 else (box[0], box[1], box[3], box[4])

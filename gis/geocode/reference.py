@@ -15,7 +15,8 @@ POSTAL_CSV = Path("addresses/imari_takeo_postal_codes_japanpost.csv")
 CITIES_CSV = Path("boundaries/saga_cities_abr.csv")
 
 
-def _read(path: Path) -> list[dict[str, str]]:
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """Rows of a UTF-8 CSV (BOM tolerated) as dicts."""
     with path.open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
 
@@ -24,7 +25,7 @@ def _plain_key(name: str) -> str:
     return fold_key(name.replace("大字", ""))
 
 
-def _postal_aliases(rows: list[dict[str, str]], towns: list[Town]) -> dict[Town, list[str]]:
+def postal_aliases(rows: list[dict[str, str]], towns: list[Town]) -> dict[Town, list[str]]:
     """Japan Post 町域 spellings per reference town.
 
     A 町域 equal to a town (大字 ignored, e.g. 武雄町武雄) becomes its alias. A 町域 missing from the reference whose
@@ -65,7 +66,7 @@ def _postal_aliases(rows: list[dict[str, str]], towns: list[Town]) -> dict[Town,
 def load_towns(data_dir: Path) -> list[Town]:
     """Towns from the Geolonia 大字 CSV plus Japan Post 町域 aliases."""
     base: list[Town] = []
-    for row in _read(data_dir / OAZA_CSV):
+    for row in read_csv(data_dir / OAZA_CSV):
         koaza = row["koaza"].strip() or None
         base.append(
             Town(
@@ -78,7 +79,7 @@ def load_towns(data_dir: Path) -> list[Town]:
             )
         )
     postal = data_dir / POSTAL_CSV
-    aliases = _postal_aliases(_read(postal), base) if postal.exists() else {}
+    aliases = postal_aliases(read_csv(postal), base) if postal.exists() else {}
     return [Town(**{**t.__dict__, "aliases": tuple(aliases.get(t, ()))}) for t in base]
 
 
@@ -86,7 +87,7 @@ def load_cities(data_dir: Path) -> tuple[dict[str, tuple[str, float, float]], li
     """Representative points of the served cities and the names of all other Saga municipalities."""
     cities: dict[str, tuple[str, float, float]] = {}
     others: list[str] = []
-    for row in _read(data_dir / CITIES_CSV):
+    for row in read_csv(data_dir / CITIES_CSV):
         code = row["lg_code"][:5]
         if code in SERVICE_CITIES:
             cities[code] = (row["city"], float(row["rep_lat"]), float(row["rep_lon"]))
