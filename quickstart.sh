@@ -35,6 +35,9 @@ system_packages() {
   [ -f "/usr/share/postgresql/$v/extension/postgis.control" ] || apt_install "postgresql-$v-postgis-3"
   if [ "$mode" = test ]; then
     command -v ogrinfo >/dev/null || apt_install gdal-bin
+    # The map pages are tested in a real headless browser; CJK fonts so its screenshots show the Japanese text.
+    [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || apt_install chromium chromium-driver
+    [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || apt_install fonts-noto-cjk
   fi
 }
 

@@ -32,6 +32,11 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 ]
 
 
@@ -85,6 +90,21 @@ def collection_doc(base: str, layer: Layer, info: LayerInfo, bbox: list[float] |
             "type": "application/schema+json",
             "title": "queryables",
         },
+    ]
+    links += [
+        {
+            "href": f"{href}/tiles",
+            "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+            "type": "application/json",
+            "title": "vector tiles (OGC API Tiles)",
+        },
+        {
+            "href": f"{base}/tiles/{layer.id}.json",
+            "rel": "describedby",
+            "type": "application/json",
+            "title": "TileJSON",
+        },
+        {"href": f"{base}/map/{layer.id}", "rel": "alternate", "type": "text/html", "title": "地図"},
     ]
     for fmt, media in (("gpkg", "application/geopackage+sqlite3"), ("geojson", GEOJSON), ("csv", "text/csv")):
         links.append(

@@ -13,7 +13,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from api.cache import ByteLRU
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
-from api.routers import admin, downloads, features, health, lookup, pages
+from api.routers import admin, downloads, features, health, lookup, maps, pages, tiles
 from api.versions import LayerVersions
 from gis.db import database_url
 from gis.settings import Settings
@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(downloads.router)
     app.include_router(lookup.router)
     app.include_router(admin.router)
+    app.include_router(tiles.router)
+    app.include_router(maps.router)
     return app
 
 

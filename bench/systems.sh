@@ -6,8 +6,9 @@
 #
 #   gis        our FastAPI service (`gis serve`) on database "gis" of the bench cluster, into which
 #              bench/run.sh imported the bench tables with `gis import` (W1, W2, W3)
-#   gis-tiles  the same server, tile workloads only (W4a, W4b); not in the default BENCH_SYSTEMS
-#              until tiles exist: BENCH_SYSTEMS="raw tipg gis-tiles" BENCH_WORKLOADS="W4a W4b" bench/run.sh
+#   gis-tiles  the same service on its own port, tile workloads (W4a, W4b), tile cache on; gis-tiles-nocache
+#              the same with the tile cache off. Not in the default BENCH_SYSTEMS:
+#              BENCH_SYSTEMS="raw tipg gis-tiles-nocache gis-tiles" BENCH_WORKLOADS="W4a W4b" BENCH_NAME=tiles bench/run.sh
 #
 # DATABASE_READ_URL is removed from the environment so a developer's replica setting cannot leak in.
 
@@ -25,12 +26,27 @@ bench_system gis \
   W2="$GIS_BENCH_URL/collections/farmland/items?bbox={minx},{miny},{maxx},{maxy}&limit=100" \
   W3="$GIS_BENCH_URL/collections/farmland/items?bbox={minx},{miny},{maxx},{maxy}&limit=1000"
 
-# Tiles are not implemented yet; this system is measured only when named in BENCH_SYSTEMS.
+# Vector tiles (/tiles/{layer}/{z}/{x}/{y}.mvt), measured only when named in BENCH_SYSTEMS:
+#   BENCH_SYSTEMS="raw tipg gis-tiles-nocache gis-tiles" BENCH_WORKLOADS="W4a W4b" BENCH_NAME=tiles bench/run.sh
+# gis-tiles keeps its tile cache (GIS_TILE_CACHE_MIB, default 128): the harness cycles 2,000 targets over 156
+# (W4a) and 665 (W4b) distinct tiles, so after the warm-up every tile comes from memory ("cached").
+# gis-tiles-nocache has GIS_TILE_CACHE_MIB=0: PostGIS builds every tile ("uncached"). wrk sends no
+# If-None-Match, so neither measures 304s (bench/results-tiles.md has a separate wrk run for those).
+GIS_TILES_URL=http://127.0.0.1:$((GIS_BENCH_PORT + 3))
 bench_system gis-tiles \
-  start="$GIS_BENCH_START" ready="$GIS_BENCH_URL/health" version="$GIS_BENCH_VERSION" \
-  note="our service: gis serve, vector tiles (${BENCH_WORKERS:-2} worker processes, database gis)" \
-  W4a="$GIS_BENCH_URL/tiles/zoning/{z}/{x}/{y}.mvt" \
-  W4b="$GIS_BENCH_URL/tiles/farmland/{z}/{x}/{y}.mvt"
+  start="env GIS_TILE_CACHE_MIB=128 ${GIS_BENCH_START/--port $GIS_BENCH_PORT/--port $((GIS_BENCH_PORT + 3))}" \
+  ready="$GIS_TILES_URL/health" version="$GIS_BENCH_VERSION" \
+  note="our service: gis serve, ${BENCH_WORKERS:-2} worker processes, database gis; GET /tiles/{layer}/{z}/{x}/{y}.mvt (ST_AsMVT in PostGIS, feature id = our id, public columns + city_code + sample) with the in-process tile cache on (GIS_TILE_CACHE_MIB=128): cached tiles after the first pass; no gzip (wrk sends no Accept-Encoding)" \
+  W4a="$GIS_TILES_URL/tiles/zoning/{z}/{x}/{y}.mvt" \
+  W4b="$GIS_TILES_URL/tiles/farmland/{z}/{x}/{y}.mvt"
+
+GIS_TILES_NOCACHE_URL=http://127.0.0.1:$((GIS_BENCH_PORT + 4))
+bench_system gis-tiles-nocache \
+  start="env GIS_TILE_CACHE_MIB=0 ${GIS_BENCH_START/--port $GIS_BENCH_PORT/--port $((GIS_BENCH_PORT + 4))}" \
+  ready="$GIS_TILES_NOCACHE_URL/health" version="$GIS_BENCH_VERSION" \
+  note="our service as gis-tiles but with GIS_TILE_CACHE_MIB=0: every request builds its tile in PostGIS (uncached)" \
+  W4a="$GIS_TILES_NOCACHE_URL/tiles/zoning/{z}/{x}/{y}.mvt" \
+  W4b="$GIS_TILES_NOCACHE_URL/tiles/farmland/{z}/{x}/{y}.mvt"
 
 # The same service with its in-process response cache switched off: every request reaches PostgreSQL.
 # Measured next to `gis` so the report shows what the cache contributes and what the uncached path does.

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     public_role: str = Field(default="gis_public", alias="GIS_PUBLIC_ROLE")
     pool_size: int = Field(default=8, alias="GIS_POOL_SIZE")
     response_cache_mib: int = Field(default=64, alias="GIS_RESPONSE_CACHE_MIB", description="in-process LRU bound")
+    tile_cache_mib: int = Field(default=128, alias="GIS_TILE_CACHE_MIB", description="tile LRU bound; 0 turns it off")
 
     @property
     def embedded(self) -> bool:

@@ -19,6 +19,7 @@ from gis.loader import load_all
 from gis.migrate import upgrade
 from gis.settings import REPO_ROOT, Settings
 
+pytest_plugins = ["tests.conftest_browser"]
 DATA = REPO_ROOT / "data"
 TEMPLATE = "gis_loaded"
 _counter = itertools.count()
