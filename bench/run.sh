@@ -73,7 +73,7 @@ find "$COPY" -path "$COPY/.venv*" -prune -o -path "$COPY/out" -prune -o -exec ch
 # report. Ours get bench/results-notes.md if there is one, never the reference observations.
 rm -f "$COPY/results-notes.md"
 if [ -f "$HERE/results-notes.md" ]; then cp "$HERE/results-notes.md" "$COPY/results-notes.md"; fi
-note "copy: $SHARED -> bench/.work/shared-bench ($(secs "$t" "$(now)") s)"
+note "copy: ${BENCH_SHARED:-../shared/bench} -> bench/.work/shared-bench ($(secs "$t" "$(now)") s)"
 
 # ------------------------------------------------------------------ 2. venvs
 t=$(now)
