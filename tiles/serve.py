@@ -12,9 +12,8 @@ from fastapi.responses import Response
 
 from api.deps import public_conn
 from api.respond import not_modified
-from gis.errors import InvalidParameter, NotFound
-from layers import LAYERS
-from layers.base import Layer
+from gis.errors import InvalidParameter
+from layers import LAYERS, layer_or_404
 from tiles.cache import TileCache
 from tiles.sql import MAX_ZOOM, combined_sql, in_zoom, layer_mvt_sql, layers_at
 
@@ -39,14 +38,6 @@ def parse_tile(z: str, x: str, y: str) -> tuple[int, int, int]:
     if xi >= n or yi >= n:
         raise InvalidParameter(f"x and y must be between 0 and {n - 1} at zoom {zi}, got x={xi}, y={yi}")
     return zi, xi, yi
-
-
-def tile_layer(layer_id: str) -> Layer:
-    """The declared layer; NotFound (404) otherwise."""
-    layer = LAYERS.get(layer_id)
-    if layer is None:
-        raise NotFound(f"unknown layer '{layer_id[:60]}'; see /collections")
-    return layer
 
 
 def tile_cache(app: FastAPI) -> TileCache:
@@ -76,7 +67,7 @@ async def tile_response(request: Request, name: str, z: int, x: int, y: int) -> 
         layers = layers_at(z)
         seconds = min((la.cache_seconds for la in layers), default=60)
     else:
-        layer = tile_layer(name)
+        layer = layer_or_404(name)
         layers = [layer] if in_zoom(layer, z) else []
         seconds = layer.cache_seconds
     state = request.app.state

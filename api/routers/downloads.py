@@ -22,8 +22,8 @@ from api.deps import PublicConn
 from api.features_sql import feature_sql, property_columns, q
 from api.formats import csv_columns, csv_sql
 from api.respond import cache_headers, make_etag, not_modified
-from gis.errors import InvalidParameter, NotFound
-from layers import LAYERS
+from gis.errors import InvalidParameter
+from layers import layer_or_404
 from layers.base import Layer
 
 router = APIRouter(tags=["open data downloads"])
@@ -52,9 +52,7 @@ async def download(
     f: Annotated[str, Query(description="gpkg, geojson or csv")] = "geojson",
 ) -> Response:
     """Stream (GeoJSON, CSV) or send (GeoPackage, built once per layer version) the whole layer."""
-    layer = LAYERS.get(collection_id)
-    if layer is None:
-        raise NotFound(f"unknown collection '{collection_id}'; see /collections")
+    layer = layer_or_404(collection_id)
     fmt = f.lower()
     if fmt not in MEDIA:
         raise InvalidParameter(f"f: unsupported download format '{f}'; use gpkg, geojson or csv")

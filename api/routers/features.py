@@ -20,8 +20,7 @@ from api.formats import csv_sql, csv_text, negotiate, render
 from api.params import parse_crs, parse_items, queryable_types
 from api.respond import cache_headers, cached_response, canonical_query, make_etag, not_modified
 from gis.errors import NotFound
-from layers import LAYERS
-from layers.base import Layer
+from layers import layer_or_404
 
 router = APIRouter(tags=["OGC API Features"])
 STREAM_ABOVE = 1000  # pages larger than this are streamed row by row from a server-side cursor
@@ -42,13 +41,6 @@ FilterLangQ = Annotated[Opt, Query(alias="filter-lang", description="cql2-text (
 FilterCrsQ = Annotated[Opt, Query(alias="filter-crs", description="CRS of filter geometries (default CRS84)")]
 CrsQ = Annotated[Opt, Query(description="output CRS: CRS84 (default), EPSG:6668, EPSG:6670, EPSG:3857")]
 NumberMatchedQ = Annotated[Opt, Query(alias="numberMatched", description="true: also count every match")]
-
-
-def _layer(collection_id: str) -> Layer:
-    layer = LAYERS.get(collection_id)
-    if layer is None:
-        raise NotFound(f"unknown collection '{collection_id}'; see /collections")
-    return layer
 
 
 def base_url(request: Request) -> str:
@@ -81,7 +73,7 @@ async def collections(request: Request, conn: PublicConn, f: F = None) -> Respon
 @router.get("/collections/{collectionId}", summary="One collection's metadata")
 async def collection(request: Request, conn: PublicConn, collection_id: CollectionId, f: F = None) -> Response:
     """Metadata of one collection."""
-    _layer(collection_id)
+    layer_or_404(collection_id)
     docs = await collections_docs(request, conn, base_url(request))
     doc = next(d for d in docs if d["id"] == collection_id)
     if negotiate(request, f, ("json", "html")) == "html":
@@ -94,7 +86,7 @@ async def queryables(request: Request, collection_id: CollectionId) -> JSONRespo
     """The properties usable in filter, sortby and as equality parameters."""
     from gis.cql import queryables_schema
 
-    layer = _layer(collection_id)
+    layer = layer_or_404(collection_id)
     titles = {c.name: c.title or c.name for c in layer.public_columns}
     titles.update({"id": "地物ID", "city_code": "市区町村コード", "sample": "サンプルデータ"})
     schema = queryables_schema(queryable_types(layer), titles, layer.geom_type)
@@ -176,7 +168,7 @@ async def items(
     number_matched: NumberMatchedQ = None,
 ) -> Response:
     """Query features; every parameter is validated and bound, never pasted into SQL."""
-    layer = _layer(collection_id)
+    layer = layer_or_404(collection_id)
     fmt = negotiate(request, f)
     q = parse_items(layer, dict(request.query_params))
     asked = (number_matched or "").lower() == "true"
@@ -257,7 +249,7 @@ async def item(
     crs: Annotated[str | None, Query(description="output CRS (default CRS84)")] = None,
 ) -> Response:
     """A single feature."""
-    layer = _layer(collection_id)
+    layer = layer_or_404(collection_id)
     fmt = negotiate(request, f, ("json", "html"))
     out_crs = parse_crs(crs, "crs")
     unknown = [k for k in request.query_params if k not in ("f", "crs")]

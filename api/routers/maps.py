@@ -12,11 +12,10 @@ from starlette.staticfiles import StaticFiles
 from api.catalog import layer_infos
 from api.collections import extents
 from api.deps import public_conn
-from gis.errors import NotFound
 from gis.maps import PageLayer, build_map_html
 from gis.maps.assets import STATIC_DIR
 from gis.maps.styles import DEFAULT_VISIBLE
-from layers import LAYERS
+from layers import LAYERS, layer_or_404
 from tiles.sql import zoom_range
 
 router = APIRouter(tags=["maps"])
@@ -84,8 +83,7 @@ async def map_layer(
     basemap: Basemap = "pale",
 ) -> Response:
     """One layer on its own map, framed on its extent."""
-    if layer not in LAYERS:
-        raise NotFound(f"no layer '{layer}'; see /collections")
+    layer_or_404(layer)
     return await _page(request, layer, basemap)
 
 

@@ -12,8 +12,9 @@ from api.cache import Cached
 from api.collections import extents
 from api.deps import public_conn
 from api.respond import cached_response
+from layers import layer_or_404
 from tiles.meta import tilejson, tileset, tilesets
-from tiles.serve import ALL, MVT, parse_tile, tile_layer, tile_response
+from tiles.serve import ALL, MVT, parse_tile, tile_response
 
 router = APIRouter(tags=["Vector tiles"])
 
@@ -62,14 +63,14 @@ async def all_tilejson(request: Request) -> JSONResponse:
 )
 async def layer_tile(request: Request, layer: LayerP, z: Z, x: X, y: Y) -> Response:
     """One layer's MVT: feature id = the stable integer id, properties = public columns, city_code, sample."""
-    tile_layer(layer)  # an unknown layer is a 404 whatever the numbers
+    layer_or_404(layer)  # an unknown layer is a 404 whatever the numbers
     return await tile_response(request, layer, *parse_tile(z, x, y))
 
 
 @router.get("/tiles/{layer}.json", summary="TileJSON 3.0.0 of one layer")
 async def layer_tilejson(request: Request, layer: LayerP) -> Response:
     """Tile URL template, zoom range, bounds, attribution and fields of one layer."""
-    lay = tile_layer(layer)
+    lay = layer_or_404(layer)
     base = _base(request)
 
     async def build() -> Cached:
@@ -82,13 +83,13 @@ async def layer_tilejson(request: Request, layer: LayerP) -> Response:
 @router.get("/collections/{collectionId}/tiles", summary="Tilesets of a collection (OGC API Tiles)")
 async def collection_tilesets(request: Request, collection_id: CollectionP) -> JSONResponse:
     """The collection's tilesets: WebMercatorQuad vector tiles."""
-    return JSONResponse(tilesets(_base(request), tile_layer(collection_id)))
+    return JSONResponse(tilesets(_base(request), layer_or_404(collection_id)))
 
 
 @router.get("/collections/{collectionId}/tiles/WebMercatorQuad", summary="The WebMercatorQuad tileset (OGC)")
 async def collection_tileset(request: Request, collection_id: CollectionP) -> Response:
     """Tileset metadata: tile URL template, zoom range and the tiles covering the collection's extent."""
-    lay = tile_layer(collection_id)
+    lay = layer_or_404(collection_id)
     base = _base(request)
 
     async def build() -> Cached:
@@ -107,5 +108,5 @@ async def collection_tileset(request: Request, collection_id: CollectionP) -> Re
 )
 async def collection_tile(request: Request, collection_id: CollectionP, z: Z, x: X, y: Y) -> Response:
     """The same bytes as /tiles/{layer}/{z}/{x}/{y}.mvt (x = column, y = row from the north, as in tipg)."""
-    tile_layer(collection_id)
+    layer_or_404(collection_id)
     return await tile_response(request, collection_id, *parse_tile(z, x, y))
