@@ -143,3 +143,30 @@ def live_url(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def reimport_fire_district(url: str, tmp: Path) -> None:
+    """Replace Takeo's 防火/準防火 with one small 防火地域 (a re-import every cache must notice)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from gis.importer import import_file
+
+    path = tmp / "fire.geojson"
+    gpd.GeoDataFrame(
+        {"fire_type": ["防火地域"], "city_code": ["41206"]}, geometry=[box(130.015, 33.19, 130.02, 33.195)], crs=6668
+    ).to_file(path, driver="GeoJSON")
+    with psycopg.connect(url) as conn:
+        import_file(conn, "fire_districts", path, replace=True)
+
+
+def get_when_changed(client: TestClient, path: str, etag: str, timeout: float = 5.0):  # noqa: ANN201
+    """GET path until it no longer matches etag (the new version arrives by LISTEN/NOTIFY) or time runs out."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(path, headers={"if-none-match": etag})
+        if response.status_code == 200 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)

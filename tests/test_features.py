@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,9 +12,8 @@ from fastapi.testclient import TestClient
 from pyproj import Transformer
 from shapely.geometry import box, shape
 
-from gis.importer import import_file
 from layers import LAYERS
-from tests.conftest import make_client
+from tests.conftest import get_when_changed, make_client, reimport_fire_district
 
 GEOJSON = "application/geo+json"
 TO_6670 = Transformer.from_crs(6668, 6670, always_xy=True)
@@ -275,21 +273,8 @@ def test_reimport_changes_etag_and_bytes(scratch_url: str, tmp_path: Path) -> No
     """A re-import is visible at once: new bytes, new ETag (the version arrives by LISTEN/NOTIFY)."""
     with make_client(scratch_url, tmp_path) as c:
         first = c.get("/collections/fire_districts/items")
-        frame = gpd.GeoDataFrame(
-            {"fire_type": ["防火地域"], "city_code": ["41206"]},
-            geometry=[box(130.015, 33.19, 130.02, 33.195)],
-            crs=6668,
-        )
-        path = tmp_path / "fire.geojson"
-        frame.to_file(path, driver="GeoJSON")
-        with psycopg.connect(scratch_url) as conn:
-            import_file(conn, "fire_districts", path, replace=True)
-        deadline = time.monotonic() + 5
-        while True:
-            second = c.get("/collections/fire_districts/items", headers={"if-none-match": first.headers["etag"]})
-            if second.status_code == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        reimport_fire_district(scratch_url, tmp_path)
+        second = get_when_changed(c, "/collections/fire_districts/items", first.headers["etag"])
         assert second.status_code == 200 and second.headers["etag"] != first.headers["etag"]
         assert [f["properties"]["fire_type"] for f in second.json()["features"]] == ["防火地域"]
 

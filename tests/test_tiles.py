@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import gzip
 import math
-import time
 from pathlib import Path
 
-import geopandas as gpd
 import mapbox_vector_tile
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import box
 
 from api.main import create_app
-from gis.importer import import_file
 from gis.settings import Settings
 from layers import LAYERS
-from tests.conftest import make_client
+from tests.conftest import get_when_changed, make_client, reimport_fire_district
 from tiles.cache import ENTRY_OVERHEAD, TileCache
 from tiles.sql import LOW_EXTENT, LOW_ZOOM_FEATURES, layer_mvt_sql, tile_properties, zoom_range
 
@@ -284,21 +280,8 @@ def test_reimport_changes_tile_bytes_and_etag(scratch_url: str, tmp_path: Path) 
         assert first.status_code == 200
         cache = c.app.state.tile_cache
         assert cache.stats()["entries"] >= 1
-        frame = gpd.GeoDataFrame(
-            {"fire_type": ["防火地域"], "city_code": ["41206"]},
-            geometry=[box(130.015, 33.19, 130.02, 33.195)],
-            crs=6668,
-        )
-        file = tmp_path / "fire.geojson"
-        frame.to_file(file, driver="GeoJSON")
-        with psycopg.connect(scratch_url) as conn:
-            import_file(conn, "fire_districts", file, replace=True)
-        deadline = time.monotonic() + 5
-        while True:
-            second = c.get(path, headers={"if-none-match": first.headers["etag"]})
-            if second.status_code == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        reimport_fire_district(scratch_url, tmp_path)
+        second = get_when_changed(c, path, first.headers["etag"])
         assert second.status_code == 200 and second.headers["etag"] != first.headers["etag"]
         assert second.content != first.content
         features = decode(second.content)["fire_districts"]["features"]
