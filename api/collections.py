@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-from fastapi import Request
-
-from api.catalog import LayerInfo, layer_infos
-from api.crs import CRS84, CRS_LIST
-from api.features_sql import q
+from gis.catalog import Catalog, LayerInfo
+from gis.ogc.crs import CRS84, CRS_LIST
 from layers import LAYERS
 from layers.base import Layer
 
@@ -38,38 +34,6 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 ]
-
-
-async def extents(request: Request, conn: asyncpg.Connection) -> dict[str, list[float] | None]:
-    """Bounding boxes per layer, cached until any layer version changes."""
-    versions = request.app.state.versions.versions
-    key = tuple(sorted(versions.items()))
-    cached = request.app.state.meta_cache.get("extents")
-    if cached and cached[0] == key:
-        return cached[1]
-    union = " UNION ALL ".join(
-        f"SELECT '{lid}' AS id, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-        f"FROM (SELECT ST_Extent(geom) AS e FROM {q(lid)}) s"
-        for lid in LAYERS
-    )
-    rows = await conn.fetch(union)
-    result = {r["id"]: ([round(v, 6) for v in list(r.values())[1:]] if r[1] is not None else None) for r in rows}
-    request.app.state.meta_cache["extents"] = (key, result)
-    return result
-
-
-async def sample_flags(request: Request, conn: asyncpg.Connection) -> dict[str, bool]:
-    """Which layers hold sample rows, cached until any layer version changes."""
-    key = tuple(sorted(request.app.state.versions.versions.items()))
-    cached = request.app.state.meta_cache.get("samples")
-    if cached and cached[0] == key:
-        return cached[1]
-    union = " UNION ALL ".join(
-        f"SELECT '{lid}' AS id, EXISTS (SELECT 1 FROM {q(lid)} WHERE sample) AS s" for lid in LAYERS
-    )
-    result = {r["id"]: r["s"] for r in await conn.fetch(union)}
-    request.app.state.meta_cache["samples"] = (key, result)
-    return result
 
 
 def collection_doc(base: str, layer: Layer, info: LayerInfo, bbox: list[float] | None) -> dict[str, Any]:
@@ -144,8 +108,8 @@ def collection_doc(base: str, layer: Layer, info: LayerInfo, bbox: list[float] |
     return doc
 
 
-async def collections_docs(request: Request, conn: asyncpg.Connection, base: str) -> list[dict[str, Any]]:
-    """Metadata of every collection."""
-    infos = await layer_infos(conn)
-    boxes = await extents(request, conn)
+async def collections_docs(catalog: Catalog, base: str) -> list[dict[str, Any]]:
+    """Metadata of every collection (from the catalog: built once per set of layer versions)."""
+    infos = await catalog.infos()
+    boxes = await catalog.extents()
     return [collection_doc(base, LAYERS[i.id], i, boxes.get(i.id)) for i in infos]

@@ -1,51 +1,57 @@
-"""Dependencies: database connections from the pools and the staff-token check."""
+"""Dependencies: the runtime, database connections, query-string hygiene and the staff-token check."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
 
-from gis.errors import DatabaseUnavailable, Forbidden, Unauthorized
-from gis.tokens import hash_token
+from gis.db.tokens import hash_token
+from gis.errors import Forbidden, InvalidParameter, Unauthorized
+from gis.runtime import Runtime
+
+MAX_PARAM_CHARS = 20_000
 
 
-async def _acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    try:
-        conn = await pool.acquire()
-    except (OSError, asyncpg.PostgresError) as e:
-        raise DatabaseUnavailable("the database is not reachable") from e
-    try:
-        yield conn
-    finally:
-        await pool.release(conn)
+def get_runtime(request: Request) -> Runtime:
+    """The worker's runtime (pools, versions, the cache, catalog, geocoder), opened in the lifespan."""
+    return request.app.state.runtime
 
 
-@asynccontextmanager
-async def public_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    """Borrow a public-role connection only when needed (cache misses)."""
-    async for conn in _acquire(request.app.state.public_pool):
-        yield conn
+Rt = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_public_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    """A connection running as the read-only public role (cannot read the private schema)."""
-    async for conn in _acquire(request.app.state.public_pool):
+async def get_public_conn(rt: Rt) -> AsyncIterator[asyncpg.Connection]:
+    """A connection logged in as the read-only public role (cannot read the private schema)."""
+    async with rt.public_conn() as conn:
         yield conn
 
 
-async def get_staff_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+async def get_staff_conn(rt: Rt) -> AsyncIterator[asyncpg.Connection]:
     """A connection with the service's own role, for staff reads and writes."""
-    async for conn in _acquire(request.app.state.staff_pool):
+    async with rt.staff_conn() as conn:
         yield conn
 
 
 PublicConn = Annotated[asyncpg.Connection, Depends(get_public_conn)]
 StaffConn = Annotated[asyncpg.Connection, Depends(get_staff_conn)]
+
+
+def clean_query(request: Request) -> None:
+    """Every endpoint: each parameter at most once, no NUL byte, no absurd length (400 naming the parameter)."""
+    seen: set[str] = set()
+    for name, value in request.query_params.multi_items():
+        shown = name[:40]
+        if name in seen:
+            raise InvalidParameter(f"{shown}: given more than once; give each parameter once")
+        seen.add(name)
+        if "\x00" in name or "\x00" in value:
+            raise InvalidParameter(f"{shown.replace(chr(0), '')}: contains a NUL character")
+        if len(value) > MAX_PARAM_CHARS:
+            raise InvalidParameter(f"{shown}: longer than {MAX_PARAM_CHARS} characters")
 
 
 @dataclass(frozen=True)

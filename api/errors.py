@@ -32,7 +32,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GisError)
     async def gis_error(_: Request, exc: GisError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.description), status_code=exc.status)
+        return JSONResponse(error_body(exc.code, exc.description), status_code=exc.status, headers=exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

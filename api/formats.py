@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from api.features_sql import ItemsQuery, order_sql, q, where_sql
 from gis.cities import CITIES, PREFECTURE
 from gis.errors import InvalidParameter
+from gis.ogc.items import ItemsQuery, order_sql, q, where_sql
 from layers.base import Layer
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.params import queryable_types
+from gis.ogc.params import queryable_types
 from layers import LAYERS
 
 SCHEMA_TYPES = {

@@ -1,21 +1,16 @@
-"""Parsing and validating the items query parameters into an ItemsQuery (400 on anything wrong)."""
+"""The items parameters as one documented dependency (titiler's pattern): the descriptions are the OpenAPI docs."""
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
-from functools import lru_cache
-from typing import Any
+from typing import Annotated
 
-from api.crs import OutCrs, parse_crs
-from api.features_sql import ItemsQuery, property_columns
-from gis.errors import InvalidParameter
-from layers import get_layer
-from layers.base import Layer
+from fastapi import Depends, Query, Request
 
-MAX_LIMIT = 10_000
-# Parameters the items endpoint defines; any other name must be a queryable (equality filter) or is refused.
-KNOWN = {
+from gis.ogc.params import ItemsRequest
+
+Opt = str | None
+# Every name the items endpoint defines; any other parameter is an equality filter on a queryable.
+DEFINED = {
     "f",
     "bbox",
     "bbox-crs",
@@ -32,167 +27,44 @@ KNOWN = {
 }
 
 
-def queryable_types(layer: Layer) -> dict[str, str]:
-    """Queryable property → type (public columns, id, city_code, sample)."""
-    types = {c.name: c.type for c in layer.public_columns}
-    types.update({"id": "int", "city_code": "text", "sample": "bool"})
-    return types
-
-
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """bbox=minx,miny,maxx,maxy (or 6 numbers with heights, which are ignored)."""
-    if text is None:
-        return None
-    try:
-        nums = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise InvalidParameter(f"bbox: '{text}' is not 4 (or 6) comma-separated numbers") from None
-    if len(nums) == 6:
-        nums = [nums[0], nums[1], nums[3], nums[4]]
-    if len(nums) != 4 or not all(math.isfinite(v) for v in nums):
-        raise InvalidParameter(f"bbox: '{text}' is not 4 (or 6) comma-separated numbers")
-    if nums[0] > nums[2] or nums[1] > nums[3]:
-        raise InvalidParameter("bbox: the lower corner must come first (minx,miny,maxx,maxy)")
-    return nums[0], nums[1], nums[2], nums[3]
-
-
-def check_bbox_range(bbox: tuple[float, ...], crs: OutCrs) -> None:
-    """Geographic bbox values must be valid degrees."""
-    if crs.srid in (4326, 6668):
-        lons = (bbox[1], bbox[3]) if crs.north_first else (bbox[0], bbox[2])
-        lats = (bbox[0], bbox[2]) if crs.north_first else (bbox[1], bbox[3])
-        if not all(-180 <= v <= 180 for v in lons) or not all(-90 <= v <= 90 for v in lats):
-            raise InvalidParameter("bbox: longitude must be within ±180 and latitude within ±90 (check the axis order)")
-
-
-def _instant(text: str) -> datetime | None:
-    if text in ("..", ""):
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidParameter(f"datetime: '{text}' is not an RFC 3339 date-time or interval") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def parse_datetime(text: str | None, layer: Layer) -> tuple[datetime | None, datetime | None] | None:
-    """datetime=instant | start/end | ../end | start/.. on a layer with a time column."""
-    if text is None:
-        return None
-    if not layer.time_column:
-        raise InvalidParameter(f"datetime: collection {layer.id} has no temporal property")
-    if "/" in text:
-        a, _, b = text.partition("/")
-        start, end = _instant(a), _instant(b)
-        if start is None and end is None:
-            raise InvalidParameter("datetime: an interval needs at least one end")
-        if start and end and start > end:
-            raise InvalidParameter("datetime: the interval's start is after its end")
-        return start, end
-    value = _instant(text)
-    if value is None:
-        raise InvalidParameter("datetime: empty value")
-    return value, value
-
-
-def parse_properties(text: str | None, layer: Layer) -> list[str] | None:
-    """properties=a,b: a subset of the published properties."""
-    if text is None:
-        return None
-    names = [p.strip() for p in text.split(",") if p.strip()]
-    allowed = [c if isinstance(c, str) else c.name for c in property_columns(layer)]
-    unknown = [n for n in names if n not in allowed]
-    if unknown:
-        raise InvalidParameter(f"properties: unknown {', '.join(unknown)}; available: {', '.join(allowed)}")
-    return names
-
-
-def parse_sortby(text: str | None, layer: Layer) -> list[tuple[str, bool]]:
-    """sortby=+a,-b: sortable queryables, descending with '-'."""
-    if not text:
-        return []
-    out = []
-    allowed = queryable_types(layer)
-    for raw in text.split(","):
-        item = raw.strip()
-        desc = item.startswith("-")
-        name = item.lstrip("+-").strip()
-        if name not in allowed or allowed[name] == "json":
-            raise InvalidParameter(f"sortby: cannot sort by '{name}'; sortable: {', '.join(sorted(allowed))}")
-        out.append((name, desc))
-    return out
-
-
-@lru_cache(maxsize=4096)
-def _compiled(layer_id: str, text: str, lang: str, filter_srid: int) -> tuple[str, tuple[Any, ...]]:
-    """Compiled CQL2 (cached: the same filter text parses once per process)."""
-    from gis.cql import compile_filter
-
-    layer = get_layer(layer_id)
-    result = compile_filter(
-        text, lang, queryable_types(layer), geometry="geom", srid=6668, filter_crs=filter_srid, start=1
-    )
-    return result.sql, tuple(result.params)
-
-
-def parse_filter(text: str | None, lang: str | None, crs_text: str | None, layer: Layer) -> tuple[str | None, list]:
-    """filter + filter-lang (+ filter-crs) → SQL fragment with $1.. parameters."""
-    if text is None:
-        if lang is not None and lang not in ("cql2-text", "cql2-json", "cql-text"):
-            raise InvalidParameter(f"filter-lang: unsupported '{lang}'; use cql2-text or cql2-json")
-        return None, []
-    lang = lang or ("cql2-json" if text.lstrip().startswith("{") else "cql2-text")
-    # GDAL 3.6 and older clients name CQL2 text by its draft name.
-    lang = "cql2-text" if lang == "cql-text" else lang
-    if lang not in ("cql2-text", "cql2-json"):
-        raise InvalidParameter(f"filter-lang: unsupported '{lang}'; use cql2-text or cql2-json")
-    crs = parse_crs(crs_text, "filter-crs")
-    # CQL2 literals are lon/lat for CRS84; a north-first CRS would need flipped literals, which we refuse to guess.
-    srid = 4326 if crs.srid in (4326, 6668) else crs.srid
-    sql, params = _compiled(layer.id, text, lang, srid)
-    return sql, list(params)
-
-
-def parse_items(layer: Layer, query: dict[str, str]) -> ItemsQuery:
-    """Validate every items parameter of a request."""
-    types = queryable_types(layer)
-    unknown = [k for k in query if k not in KNOWN and k not in types]
-    if unknown:
-        raise InvalidParameter(f"unknown parameter(s): {', '.join(unknown)}")
-    crs = parse_crs(query.get("crs"), "crs")
-    bbox_crs = parse_crs(query.get("bbox-crs"), "bbox-crs")
-    bbox = parse_bbox(query.get("bbox"))
-    if bbox is not None:
-        check_bbox_range(bbox, bbox_crs)
-    limit = _int(query.get("limit"), "limit", 100, 1, MAX_LIMIT)
-    offset = _int(query.get("offset"), "offset", 0, 0, 10_000_000)
-    filter_sql, filter_params = parse_filter(
-        query.get("filter"), query.get("filter-lang"), query.get("filter-crs"), layer
-    )
-    equals = {k: v for k, v in query.items() if k in types and k not in KNOWN}
-    return ItemsQuery(
-        layer=layer,
-        crs=crs,
-        limit=limit,
-        offset=offset,
+def items_request(
+    request: Request,
+    bbox: Annotated[Opt, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84 lon/lat)")] = None,
+    bbox_crs: Annotated[
+        Opt, Query(alias="bbox-crs", description="CRS of bbox: CRS84, EPSG:4326, EPSG:6668, EPSG:6670, EPSG:3857")
+    ] = None,
+    limit: Annotated[Opt, Query(description="page size, 1–10000 (default 100)")] = None,
+    offset: Annotated[Opt, Query(description="items to skip (follow the next/prev links)")] = None,
+    properties: Annotated[Opt, Query(description="comma-separated properties to return")] = None,
+    sortby: Annotated[Opt, Query(description="e.g. +youto_name,-id (default id ascending)")] = None,
+    datetime_: Annotated[
+        Opt, Query(alias="datetime", description="RFC 3339 instant or interval (layers with time)")
+    ] = None,
+    filter_: Annotated[Opt, Query(alias="filter", description="CQL2 filter, e.g. youto_name = '商業地域'")] = None,
+    filter_lang: Annotated[Opt, Query(alias="filter-lang", description="cql2-text (default) or cql2-json")] = None,
+    filter_crs: Annotated[
+        Opt, Query(alias="filter-crs", description="CRS of filter geometries (default CRS84)")
+    ] = None,
+    crs: Annotated[Opt, Query(description="output CRS: CRS84 (default), EPSG:4326, 6668, 6670, 3857")] = None,
+) -> ItemsRequest:
+    """The items parameters; names outside the documented ones become equality filters (validated per layer)."""
+    equals = tuple((k, v) for k, v in request.query_params.multi_items() if k not in DEFINED)
+    return ItemsRequest(
         bbox=bbox,
         bbox_crs=bbox_crs,
-        properties=parse_properties(query.get("properties"), layer),
-        sortby=parse_sortby(query.get("sortby"), layer),
-        interval=parse_datetime(query.get("datetime"), layer),
+        limit=limit,
+        offset=offset,
+        properties=properties,
+        sortby=sortby,
+        datetime=datetime_,
+        filter=filter_,
+        filter_lang=filter_lang,
+        filter_crs=filter_crs,
+        crs=crs,
         equals=equals,
-        filter_sql=filter_sql,
-        filter_params=filter_params,
     )
 
 
-def _int(text: str | None, name: str, default: int, lo: int, hi: int) -> int:
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise InvalidParameter(f"{name}: '{text}' is not an integer") from None
-    if not lo <= value <= hi:
-        raise InvalidParameter(f"{name}: must be between {lo} and {hi}, got {value}")
-    return value
+ItemsParams = Annotated[ItemsRequest, Depends(items_request)]
+F = Annotated[Opt, Query(description="output format: json (GeoJSON), html or csv")]
+NumberMatched = Annotated[Opt, Query(alias="numberMatched", description="true: also count every match")]

@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 
 from fastapi import Request
 from fastapi.responses import Response
 
-from api.cache import ByteLRU, Cached
+from api.deps import get_runtime
+from gis.cache import Cached
+from gis.etag import make_etag, matches
 from layers.base import Layer
 
-
-def canonical_query(request: Request, drop: tuple[str, ...] = ()) -> str:
-    """The query string with parameters sorted, so equivalent requests share a cache entry and ETag."""
-    items = sorted((k, v) for k, v in request.query_params.multi_items() if k not in drop)
-    return "&".join(f"{k}={v}" for k, v in items)
+Key = tuple[Hashable, ...]
 
 
-def make_etag(layer_id: str, version: int, key: str) -> str:
-    """Strong ETag: changes with the layer version and with the request."""
-    digest = hashlib.blake2b(f"{layer_id}:{version}:{key}".encode(), digest_size=12).hexdigest()
-    return f'"{version}-{digest}"'
+def canonical_query(request: Request, drop: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
+    """The raw (name, value) pairs, sorted: equivalent requests share a key; different ones never do."""
+    return tuple(sorted((k, v) for k, v in request.query_params.multi_items() if k not in drop))
 
 
 def not_modified(request: Request, etag: str) -> bool:
     """True when If-None-Match names this ETag (or *)."""
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return etag in tags or "*" in tags
+    return matches(request.headers.get("if-none-match"), etag)
 
 
 def cache_headers(layer: Layer, etag: str) -> dict[str, str]:
@@ -42,25 +34,27 @@ def cache_headers(layer: Layer, etag: str) -> dict[str, str]:
     }
 
 
+def layer_etag(request: Request, layer: Layer, key: Key) -> tuple[str, int]:
+    """The strong ETag of a representation of this layer, and the version it stands for."""
+    version = get_runtime(request).versions.get(layer.id)
+    return make_etag(layer.id, version, key), version
+
+
 async def cached_response(
     request: Request,
     layer: Layer,
-    key: str,
+    key: Key,
     build: Callable[[], Awaitable[Cached]],
     *,
     status: int = 200,
 ) -> Response:
-    """Answer 304 or a cached body when possible, else build, cache and send."""
-    version = request.app.state.versions.get(layer.id)
-    etag = make_etag(layer.id, version, key)
+    """Answer 304 or a cached body when possible, else build (once for concurrent callers), cache and send."""
+    rt = get_runtime(request)
+    etag, version = layer_etag(request, layer, key)
     headers = cache_headers(layer, etag)
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    cache: ByteLRU = request.app.state.response_cache
-    ck = f"{layer.id}:{version}:{key}"
-    item = cache.get(ck)
-    if item is None:
-        item = await build()
-        cache.put(ck, item)
+    tag = ((layer.id, version),)
+    item = await rt.cache.get_or_build(("response", layer.id, version, key), build, tag=tag)
     headers.update(item.headers)
     return Response(item.body, status_code=status, media_type=item.media_type, headers=headers)

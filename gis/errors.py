@@ -8,6 +8,7 @@ class GisError(Exception):
 
     status = 500
     code = "ServerError"
+    headers: dict[str, str] = {}
 
     def __init__(self, description: str, *, code: str | None = None, status: int | None = None) -> None:
         super().__init__(description)
@@ -37,6 +38,7 @@ class Unauthorized(GisError):
 
     status = 401
     code = "Unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="gis"'}
 
 
 class Forbidden(GisError):
@@ -58,3 +60,17 @@ class DatabaseUnavailable(GisError):
 
     status = 503
     code = "DatabaseUnavailable"
+
+
+class ConfigurationError(GisError):
+    """The service refuses to start with these settings or this database set-up."""
+
+    status = 500
+    code = "ConfigurationError"
+
+
+class PayloadTooLarge(GisError):
+    """A request body over the configured limit."""
+
+    status = 413
+    code = "PayloadTooLarge"

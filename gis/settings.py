@@ -1,13 +1,21 @@
-"""Service settings, read from the environment (and .env) only when asked for."""
+"""Service settings, read from the environment (and .env) only when asked for, and checked before serving."""
 
 from __future__ import annotations
 
+import re
+import tempfile
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gis.errors import ConfigurationError
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Passwords nobody may deploy with (docker-compose.yml's old default among them).
+WEAK_PASSWORDS = {"change-me", "changeme", "password", "postgres", "gis", "secret", ""}
+ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class Settings(BaseSettings):
@@ -16,7 +24,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str | None = Field(
-        default=None, description="PostgreSQL URL; unset: the embedded cluster under var/ is used"
+        default=None, description="PostgreSQL URL of the primary; unset: the embedded cluster under var/ is used"
     )
     database_read_url: str | None = Field(default=None, description="read replica for public requests")
     var_dir: Path = Field(default=REPO_ROOT / "var", alias="GIS_VAR_DIR")
@@ -24,12 +32,51 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="GIS_HOST")
     port: int = Field(default=8000, alias="GIS_PORT")
     embedded_port: int = Field(default=54340, alias="GIS_EMBEDDED_PORT")
-    public_role: str = Field(default="gis_public", alias="GIS_PUBLIC_ROLE")
+    public_role: str = Field(default="gis_public", alias="GIS_PUBLIC_ROLE", description="login role of public reads")
+    public_password: str | None = Field(
+        default=None,
+        alias="GIS_PUBLIC_PASSWORD",
+        description="the public role's password (the embedded cluster keeps its own under var/)",
+    )
     pool_size: int = Field(default=8, alias="GIS_POOL_SIZE")
-    response_cache_mib: int = Field(default=64, alias="GIS_RESPONSE_CACHE_MIB", description="in-process LRU bound")
-    tile_cache_mib: int = Field(default=128, alias="GIS_TILE_CACHE_MIB", description="tile LRU bound; 0 turns it off")
+    response_cache_mib: int = Field(default=64, alias="GIS_RESPONSE_CACHE_MIB", description="response cache bound")
+    tile_cache_mib: int = Field(default=128, alias="GIS_TILE_CACHE_MIB", description="tile cache bound; 0: off")
+    meta_cache_mib: int = Field(default=32, alias="GIS_META_CACHE_MIB", description="metadata, pages, geocoder")
+
+    @field_validator("public_role")
+    @classmethod
+    def _role_name(cls, value: str) -> str:
+        if not ROLE_NAME.fullmatch(value):
+            raise ValueError(f"GIS_PUBLIC_ROLE '{value}' is not a plain lower-case role name")
+        return value
 
     @property
     def embedded(self) -> bool:
         """True when no external database is configured."""
         return not self.database_url
+
+    def check(self) -> None:
+        """Refuse settings a service must not run with: weak passwords on a real server, an unwritable var/."""
+        if not self.embedded:
+            for name, url in (("DATABASE_URL", self.database_url), ("DATABASE_READ_URL", self.database_read_url)):
+                if url and (urlsplit(url).password or "") in WEAK_PASSWORDS:
+                    raise ConfigurationError(f"{name} uses a default or weak password: set a real one")
+            if self.public_password is not None and self.public_password in WEAK_PASSWORDS:
+                raise ConfigurationError("GIS_PUBLIC_PASSWORD is a default or weak password: set a real one")
+        try:
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.var_dir, prefix=".write-check-"):
+                pass
+        except OSError as e:
+            raise ConfigurationError(f"GIS_VAR_DIR {self.var_dir} is not writable: {e.strerror or e}") from None
+
+
+def with_login(url: str, user: str, password: str | None) -> str:
+    """The same server and database as `url`, logged in as another role."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    auth = quote(user, safe="") + (":" + quote(password, safe="") if password is not None else "")
+    netloc = f"{auth}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

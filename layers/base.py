@@ -9,10 +9,11 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
-from gis.db_meta import metadata
+from gis.db.tables import metadata
 
 ColType = Literal["text", "int", "float", "date", "bool", "json", "timestamptz"]
 GeomType = Literal["MULTIPOLYGON", "POINT"]
+LookupKind = Literal["zones", "nearest", "within", "parcels", "containing"]
 
 SQL_TYPES: dict[str, Any] = {
     "text": sa.Text,
@@ -57,6 +58,31 @@ class Col:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """How the "what applies here" report reads a layer: one part of its one SQL statement, one section.
+
+    kinds: `zones` every zone in reach of a point (with boundary distances) or touched by a lot (with area shares);
+    `nearest` the `count` nearest rows; `within` rows within `radius_m` (plus the answer's uncertainty when
+    `add_reach`); `parcels` rows within the uncertainty capped at `radius_m`, with those at the point; `containing`
+    the rows whose geometry holds the point (or the lot's centroid).
+    """
+
+    kind: LookupKind
+    # The report's key for this layer's section; None when only a rule reads the rows (through `role`).
+    section: str | None
+    # What the report's rules use the rows for (zoning, fire, noise, ...): rules name roles, never layer ids.
+    role: str | None = None
+    key: str = "zones"  # the member of the section holding the rows
+    count: int = 3
+    radius_m: float = 0
+    add_reach: bool = False
+    where: str | None = None  # extra SQL condition on declared columns of alias t
+    limit: int | None = None
+    columns: tuple[str, ...] | None = None  # only these columns (default: every public one)
+    extra: dict[str, Any] = field(default_factory=dict)  # fixed members of the section
+
+
+@dataclass(frozen=True)
 class Layer:
     """A layer's declaration: table, columns, import mapping, style and metadata."""
 
@@ -82,6 +108,8 @@ class Layer:
     # of the private schema, keyed by (key column = layer row id).
     private_table: str | None = None
     private_key: str | None = None
+    # The layer's part in the lookup report (None: not in the report).
+    lookup: Lookup | None = None
 
     @property
     def table(self) -> sa.Table:

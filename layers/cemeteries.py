@@ -1,6 +1,6 @@
 """Cemeteries: 経営主体 and the contact route; individual managers live in the private schema."""
 
-from layers.base import Col, Layer, define_table
+from layers.base import Col, Layer, Lookup, define_table
 
 LAYER = Layer(
     id="cemeteries",
@@ -27,5 +27,6 @@ LAYER = Layer(
     private_key="cemetery_id",
     style={"color": "#636363", "radius": 5},
     cache_seconds=3600,
+    lookup=Lookup("within", "cemeteries", key="within_500m", radius_m=500),
 )
 define_table(LAYER)

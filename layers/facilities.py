@@ -1,6 +1,6 @@
 """Schools, 保育所, hospitals with beds, libraries, 特養, 認定こども園: sites that widen the 1号区域."""
 
-from layers.base import Col, Layer, define_table
+from layers.base import Col, Layer, Lookup, define_table
 
 LAYER = Layer(
     id="facilities",
@@ -17,5 +17,7 @@ LAYER = Layer(
     ),
     style={"color": "#e7298a", "radius": 5},
     cache_seconds=3600,
+    # The sites that widen the 特定建設作業 1号区域: within 80 m of the site (plus the answer's own uncertainty).
+    lookup=Lookup("within", None, role="widening_facilities", radius_m=80, add_reach=True, where="t.widens_1go"),
 )
 define_table(LAYER)

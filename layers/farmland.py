@@ -1,6 +1,6 @@
 """Farmland parcels in the MAFF 筆ポリゴン schema plus the public 農地台帳 items (農地法 §52の3)."""
 
-from layers.base import Col, Layer, define_table
+from layers.base import Col, Layer, Lookup, define_table
 
 LAYER = Layer(
     id="farmland",
@@ -42,5 +42,6 @@ LAYER = Layer(
     min_zoom=14,
     big=True,
     cache_seconds=3600,
+    lookup=Lookup("parcels", "farmland", key="parcels", radius_m=50, limit=20),
 )
 define_table(LAYER)

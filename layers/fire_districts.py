@@ -1,6 +1,6 @@
 """防火地域 / 準防火地域."""
 
-from layers.base import Col, Layer, define_table
+from layers.base import Col, Layer, Lookup, define_table
 
 LAYER = Layer(
     id="fire_districts",
@@ -15,5 +15,6 @@ LAYER = Layer(
     ),
     style={"color": "#e31a1c", "weight": 2, "fillOpacity": 0.15},
     cache_seconds=3600,
+    lookup=Lookup("zones", "fire_district", role="fire"),
 )
 define_table(LAYER)

@@ -1,6 +1,6 @@
 """Garbage collection points (ごみ集積所) with their group and accepted categories."""
 
-from layers.base import Col, Layer, define_table
+from layers.base import Col, Layer, Lookup, define_table
 
 LAYER = Layer(
     id="garbage_points",
@@ -20,5 +20,6 @@ LAYER = Layer(
     style={"color": "#ff7f00", "radius": 4},
     min_zoom=12,
     cache_seconds=3600,
+    lookup=Lookup("nearest", "garbage_points", key="nearest", count=3),
 )
 define_table(LAYER)

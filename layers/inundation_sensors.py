@@ -1,6 +1,6 @@
 """Inundation sensors (ワンコイン浸水センサ) with their current state."""
 
-from layers.base import Col, Layer, define_table
+from layers.base import Col, Layer, Lookup, define_table
 
 LAYER = Layer(
     id="inundation_sensors",
@@ -23,5 +23,6 @@ LAYER = Layer(
     ),
     style={"color": "#1f78b4", "radius": 6},
     cache_seconds=30,
+    lookup=Lookup("nearest", "inundation_sensors", role="sensors", key="nearest", count=3),
 )
 define_table(LAYER)

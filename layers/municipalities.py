@@ -2,14 +2,19 @@
 
 import pandas as pd
 
-from gis.cities import CITIES
-from layers.base import Col, Layer, define_table
+from layers.base import Col, Layer, Lookup, define_table
+
+
+def lg_code(code: str) -> str:
+    """The 6-digit 全国地方公共団体コード: the 5-digit code and its JIS X 0402 check digit."""
+    remainder = sum(int(d) * w for d, w in zip(code, (6, 5, 4, 3, 2), strict=True)) % 11
+    return code + str((11 - remainder) % 10 if remainder else 0)
 
 
 def _fill_codes(frame: pd.DataFrame, report: list[str]) -> pd.DataFrame:
     """Add the 6-digit lg_code (with check digit) and the prefecture."""
     frame = frame.copy()
-    frame["lg_code"] = frame["city_code"].map(lambda c: CITIES[c].lg_code)
+    frame["lg_code"] = frame["city_code"].map(lg_code)
     frame["pref"] = frame["pref"].fillna("佐賀県")
     return frame
 
@@ -28,5 +33,12 @@ LAYER = Layer(
     clean=_fill_codes,
     style={"color": "#444444", "weight": 2, "fillOpacity": 0.0},
     cache_seconds=86400,
+    lookup=Lookup(
+        "containing",
+        "municipality",
+        role="municipality",
+        key="municipalities",
+        columns=("city_code", "name", "lg_code"),
+    ),
 )
 define_table(LAYER)

@@ -2,4 +2,4 @@
 
 from layers.regulation import regulation_layer
 
-LAYER = regulation_layer("noise_zones", "騒音規制地域", "第1種〜第4種")
+LAYER = regulation_layer("noise_zones", "騒音規制地域", "第1種〜第4種", "noise")

@@ -1,6 +1,6 @@
 """Parks (都市公園・都市計画公園)."""
 
-from layers.base import Alias, Col, Layer, define_table
+from layers.base import Alias, Col, Layer, Lookup, define_table
 
 LAYER = Layer(
     id="parks",
@@ -18,5 +18,6 @@ LAYER = Layer(
     ),
     style={"color": "#33a02c", "weight": 1, "fillOpacity": 0.4},
     cache_seconds=3600,
+    lookup=Lookup("nearest", "parks", key="nearest", count=3),
 )
 define_table(LAYER)

@@ -1,6 +1,6 @@
 """都市計画区域."""
 
-from layers.base import Alias, Col, Layer, define_table
+from layers.base import Alias, Col, Layer, Lookup, define_table
 
 LAYER = Layer(
     id="planning_areas",
@@ -18,5 +18,6 @@ LAYER = Layer(
     ),
     style={"color": "#1f78b4", "weight": 2, "fillOpacity": 0.03, "dashArray": "6 4"},
     cache_seconds=3600,
+    lookup=Lookup("zones", "planning_area", role="planning_area"),
 )
 define_table(LAYER)

@@ -1,9 +1,9 @@
 """The shared shape of the 騒音/振動 規制地域 layers, derived from 用途地域 through zone_rules."""
 
-from layers.base import Col, Layer, define_table
+from layers.base import Col, Layer, Lookup, define_table
 
 
-def regulation_layer(layer_id: str, title: str, classes: str) -> Layer:
+def regulation_layer(layer_id: str, title: str, classes: str, role: str) -> Layer:
     """Declare (and register the table of) one derived regulation layer."""
     layer = Layer(
         id=layer_id,
@@ -22,6 +22,7 @@ def regulation_layer(layer_id: str, title: str, classes: str) -> Layer:
         ),
         style={"by": "zone_class", "fillOpacity": 0.35, "weight": 1},
         cache_seconds=3600,
+        lookup=Lookup("zones", role, role=role),
     )
     define_table(layer)
     return layer

@@ -1,6 +1,6 @@
 """特別用途地区."""
 
-from layers.base import Alias, Col, Layer, define_table
+from layers.base import Alias, Col, Layer, Lookup, define_table
 
 LAYER = Layer(
     id="special_use_districts",
@@ -17,5 +17,6 @@ LAYER = Layer(
     ),
     style={"color": "#b15928", "weight": 2, "fillOpacity": 0.1, "dashArray": "2 4"},
     cache_seconds=3600,
+    lookup=Lookup("zones", "special_use_district"),
 )
 define_table(LAYER)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from layers.base import Col, Layer, define_table
+from layers.base import Col, Layer, Lookup, define_table
 
 
 def _level(frame: pd.DataFrame, report: list[str]) -> pd.DataFrame:
@@ -28,5 +28,12 @@ LAYER = Layer(
     style={"color": "#6a3d9a", "radius": 3},
     min_zoom=10,
     cache_seconds=86400,
+    lookup=Lookup(
+        "nearest",
+        "town",
+        key="nearest",
+        count=2,
+        extra={"approximate": True, "message": "大字・町の代表点までの距離（おおよその位置）"},
+    ),
 )
 define_table(LAYER)

@@ -2,4 +2,4 @@
 
 from layers.regulation import regulation_layer
 
-LAYER = regulation_layer("vibration_zones", "振動規制地域", "第1種・第2種")
+LAYER = regulation_layer("vibration_zones", "振動規制地域", "第1種・第2種", "vibration")

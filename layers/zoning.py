@@ -1,6 +1,6 @@
 """用途地域 with 建ぺい率, 容積率 and height limit."""
 
-from layers.base import Alias, Col, Layer, define_table
+from layers.base import Alias, Col, Layer, Lookup, define_table
 from layers.youto import clean_zoning
 
 LAYER = Layer(
@@ -47,5 +47,6 @@ LAYER = Layer(
     style={"by": "youto_name", "fillOpacity": 0.45, "weight": 1},
     big=True,
     cache_seconds=3600,
+    lookup=Lookup("zones", "zoning", role="zoning"),
 )
 define_table(LAYER)

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from gis.embedded import EmbeddedPostgres
-from gis.loader import load_all
-from gis.migrate import upgrade
+from gis.db.embedded import EmbeddedPostgres
+from gis.db.migrate import upgrade
+from gis.ingest.loader import load_all
 from gis.settings import REPO_ROOT, Settings
 
 pytest_plugins = ["tests.conftest_browser"]
@@ -62,7 +62,10 @@ def cluster() -> Iterator[Cluster]:
     emb = EmbeddedPostgres(root=root, preferred_port=_free_port())
     emb.start()
     try:
-        yield Cluster(emb)
+        # Every app and `gis` subprocess of the session logs public requests in as the cluster's public role.
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("GIS_PUBLIC_PASSWORD", emb.public_password)
+            yield Cluster(emb)
     finally:
         emb.destroy()
         shutil.rmtree(root, ignore_errors=True)
@@ -150,7 +153,7 @@ def reimport_fire_district(url: str, tmp: Path) -> None:
     import geopandas as gpd
     from shapely.geometry import box
 
-    from gis.importer import import_file
+    from gis.ingest.importer import import_file
 
     path = tmp / "fire.geojson"
     gpd.GeoDataFrame(

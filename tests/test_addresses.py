@@ -7,9 +7,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gis.addresses import import_addresses, reference_from_db
 from gis.errors import ImportFailed
 from gis.geocode import Geocoder, load_reference
+from gis.geocode.addresses import import_addresses, reference_from_db
 from gis.settings import REPO_ROOT
 
 FIX = Path(__file__).parent / "data" / "addresses"

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from gis.tokens import create_token, revoke_token
+from gis.db.tokens import create_token, revoke_token
 from layers import LAYERS
 
 PRIVATE_MARKER = "見本"  # every sample owner/manager name contains it (see data/sample/README.md)

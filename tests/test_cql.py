@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from gis.cql import CompiledFilter, compile_filter, queryables_schema
 from gis.errors import InvalidParameter
+from gis.ogc.cql import CompiledFilter, compile_filter, queryables_schema
 
 COLUMNS = {
     "youto_name": "text",

@@ -13,7 +13,7 @@ from pyproj import Transformer
 from shapely.geometry import Point, Polygon, box
 
 from gis.errors import ImportFailed
-from gis.importer import import_file
+from gis.ingest.importer import import_file
 
 # A spot inside Takeo's 商業地域 area, and its plane-rectangular (zone II) coordinates.
 LON, LAT = 130.0195, 33.1935

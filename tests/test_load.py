@@ -7,7 +7,7 @@ import json
 import psycopg
 import pytest
 
-from gis.loader import load_all
+from gis.ingest.loader import load_all
 from gis.settings import REPO_ROOT
 from layers import LAYERS
 

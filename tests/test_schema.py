@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from alembic import command
 
-from gis.migrate import alembic_config, current
+from gis.db.migrate import alembic_config, current
 from layers import LAYERS
 
 

@@ -16,7 +16,6 @@ from api.main import create_app
 from gis.settings import Settings
 from layers import LAYERS
 from tests.conftest import get_when_changed, make_client, reimport_fire_district
-from tiles.cache import ENTRY_OVERHEAD, TileCache
 from tiles.sql import LOW_EXTENT, LOW_ZOOM_FEATURES, layer_mvt_sql, tile_properties, zoom_range
 
 TAKEO = (130.0195, 33.1955)  # 武雄市の中心部: 商業地域 (建ぺい率 80 / 容積率 400)
@@ -220,15 +219,15 @@ def test_etag_304_without_the_database(client: TestClient) -> None:
         def acquire(self) -> None:
             raise AssertionError("the database was touched")
 
-    state = client.app.state
-    pool, state.public_pool = state.public_pool, NoDatabase()
+    rt = client.app.state.runtime
+    pool, rt.public_pool = rt.public_pool, NoDatabase()
     try:
         again = client.get(url("zoning", z, x, y), headers={"if-none-match": etag})
         assert again.status_code == 304 and again.headers["etag"] == etag and again.content == b""
         # A cached tile is served from memory too.
         assert client.get(url("zoning", z, x, y)).content == first.content
     finally:
-        state.public_pool = pool
+        rt.public_pool = pool
 
 
 def test_cache_control_per_layer(client: TestClient, conn: psycopg.Connection) -> None:
@@ -278,8 +277,8 @@ def test_reimport_changes_tile_bytes_and_etag(scratch_url: str, tmp_path: Path) 
     with make_client(scratch_url, tmp_path) as c:
         first = c.get(path)
         assert first.status_code == 200
-        cache = c.app.state.tile_cache
-        assert cache.stats()["entries"] >= 1
+        cache = c.app.state.runtime.cache
+        assert cache.stats()["partitions"]["tile"]["entries"] >= 1
         reimport_fire_district(scratch_url, tmp_path)
         second = get_when_changed(c, path, first.headers["etag"])
         assert second.status_code == 200 and second.headers["etag"] != first.headers["etag"]
@@ -298,28 +297,9 @@ def test_tile_cache_stays_within_its_bound(db_url: str, tmp_path: Path) -> None:
                 z, x, y = tile_of(lon, lat, 13)
                 c.get(url("all", z, x + dx, y + dy))
                 c.get(url("zoning", 14, 2 * x + dx, 2 * y + dy))
-        stats = c.app.state.tile_cache.stats()
+        stats = c.app.state.runtime.cache.stats()["partitions"]["tile"]
         assert stats["max_bytes"] == 1024 * 1024
         assert 0 < stats["bytes"] <= stats["max_bytes"] and stats["entries"] > 1
-
-
-def test_tile_cache_unit() -> None:
-    cache = TileCache(10 * (1000 + ENTRY_OVERHEAD))
-    cache.sync({"a": 1, "b": 1})
-    for i in range(20):
-        cache.put(f"a{i}", b"x" * 1000, ("a",), (1,))
-    assert cache.size <= cache.max_bytes and cache.get("a0") is None and cache.get("a19") is not None
-    cache.put("ab", b"y" * 10, ("a", "b"), (1, 1))
-    cache.put("b", b"z" * 10, ("b",), (1,))
-    cache.sync({"a": 2, "b": 1})  # layer a re-imported: its tiles and the combined one go, b's stay
-    assert cache.get("a19") is None and cache.get("ab") is None and cache.get("b") == b"z" * 10
-    cache.put("late", b"old", ("a",), (1,))  # built from the old version while the import committed
-    assert cache.get("late") is None
-    cache.put("huge", b"h" * cache.max_bytes, ("b",), (1,))
-    assert cache.get("huge") is None and cache.size <= cache.max_bytes
-    off = TileCache(0)
-    off.put("k", b"v", ("a",), (1,))
-    assert not off.enabled and off.get("k") is None and off.size == 0
 
 
 def test_openapi_documents_the_tile_routes(client: TestClient) -> None:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import asyncpg
-from fastapi import Request
-
-from api.collections import extents
-from api.features_sql import q
+from gis.catalog import Catalog
+from gis.ogc.crs import CRS84
 from layers import LAYERS
 from layers.base import Col, Layer
 from tiles.sql import DETAIL_ZOOM, LOW_ZOOM_FEATURES, tile_properties, zoom_range
@@ -17,7 +14,6 @@ from tiles.sql import DETAIL_ZOOM, LOW_ZOOM_FEATURES, tile_properties, zoom_rang
 MVT = "application/vnd.mapbox-vector-tile"
 WEB_MERCATOR_QUAD = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 EPSG_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 WORLD = [-180.0, -85.0511, 180.0, 85.0511]
 MVT_TYPES = {"int": "Number", "float": "Number", "bool": "Boolean"}
 COMMON_FIELDS = {"city_code": "市区町村コード (String)", "sample": "サンプルデータ (Boolean)"}
@@ -46,11 +42,11 @@ def vector_layer(layer: Layer) -> dict[str, Any]:
     return {"id": layer.id, "description": description, "minzoom": lo, "maxzoom": hi, "fields": fields(layer)}
 
 
-async def attributions(conn: asyncpg.Connection, layers: list[Layer]) -> str:
+async def attributions(catalog: Catalog, layers: list[Layer]) -> str:
     """The attribution of the sources behind the rows there now, each once."""
-    union = " UNION ".join(f"SELECT DISTINCT source_id FROM {q(la.id)}" for la in layers)
-    rows = await conn.fetch(f"SELECT attribution FROM sources WHERE id IN ({union}) ORDER BY id")
-    return " / ".join(dict.fromkeys(r["attribution"] for r in rows if r["attribution"]))
+    wanted = {la.id for la in layers}
+    rows = sorted((s for i in await catalog.infos() if i.id in wanted for s in i.sources), key=lambda s: s["id"])
+    return " / ".join(dict.fromkeys(s["attribution"] for s in rows if s["attribution"]))
 
 
 def _union(boxes: list[list[float] | None]) -> list[float]:
@@ -64,9 +60,9 @@ def _center(bounds: list[float], lo: int, hi: int) -> list[float]:
     return [round((bounds[0] + bounds[2]) / 2, 6), round((bounds[1] + bounds[3]) / 2, 6), min(max(13, lo), hi)]
 
 
-async def tilejson(request: Request, conn: asyncpg.Connection, base: str, layer: Layer | None) -> dict[str, Any]:
+async def tilejson(catalog: Catalog, base: str, layer: Layer | None) -> dict[str, Any]:
     """TileJSON 3.0.0 for one layer, or for the combined tile when layer is None."""
-    boxes = await extents(request, conn)
+    boxes = await catalog.extents()
     if layer is not None:
         name, description, path, members = layer.title, layer.description, layer.id, [layer]
     else:
@@ -79,7 +75,7 @@ async def tilejson(request: Request, conn: asyncpg.Connection, base: str, layer:
         "tilejson": "3.0.0",
         "name": name,
         "description": description,
-        "attribution": await attributions(conn, members),
+        "attribution": await attributions(catalog, members),
         "scheme": "xyz",
         "tiles": [f"{base}/tiles/{path}/{{z}}/{{x}}/{{y}}.mvt"],
         "minzoom": lo,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from api.features_sql import q
+from gis.geo import MERCATOR_SRID, STORAGE_SRID
+from gis.sql import lit, q
 from layers import LAYERS
 from layers.base import Col, Layer
 
 MAX_ZOOM = 22
-STORAGE_SRID = 6668
 EXTENT = 4096  # tile units per side from DETAIL_ZOOM on (the MVT default)
 # Below DETAIL_ZOOM a tile is drawn at most 1,024 device pixels wide (a 512-px tile on a 2× screen), so 1,024
 # units lose nothing visible; ST_AsMVTGeom snaps to the unit grid and simplifies at half a unit, which is what keeps
@@ -64,10 +64,6 @@ def _prop_sql(c: Col | str) -> str:
     return f"t.{q(c.name)}"
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _box_size(axis: str) -> str:
     return f"(ST_{axis}Max(t.geom::box2d) - ST_{axis}Min(t.geom::box2d))"
 
@@ -93,9 +89,10 @@ def layer_mvt_sql(layer: Layer, z: int) -> str:
     # ST_AsMVT skips rows whose geometry clipped away (NULL) and returns '' when none is left. (No outer
     # `WHERE geom IS NOT NULL`: the planner would inline the subquery and run ST_AsMVTGeom twice.)
     return (
-        f"SELECT COALESCE(ST_AsMVT(m, {_lit(layer.id)}, {extent}, 'geom', 'id'), ''::bytea) FROM ("
+        f"SELECT COALESCE(ST_AsMVT(m, {lit(layer.id)}, {extent}, 'geom', 'id'), ''::bytea) FROM ("
         f"SELECT c.id, {names}, "
-        f"ST_AsMVTGeom(ST_Transform(c.geom, 3857), ST_TileEnvelope($1, $2, $3), {extent}, {buffer}, true) AS geom "
+        f"ST_AsMVTGeom(ST_Transform(c.geom, {MERCATOR_SRID}), ST_TileEnvelope($1, $2, $3), {extent}, {buffer}, true) "
+        "AS geom "
         f"FROM ({rows}) c) m"
     )
 

@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -17,27 +18,29 @@ import shapely
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from api.crs import CRS84, SUPPORTED
-from api.deps import PublicConn
-from api.features_sql import feature_sql, property_columns, q
+from api.deps import Rt
 from api.formats import csv_columns, csv_sql
-from api.respond import cache_headers, make_etag, not_modified
+from api.respond import cache_headers, layer_etag, not_modified
+from gis.catalog import layer_or_404
 from gis.errors import InvalidParameter
-from layers import layer_or_404
+from gis.ogc.crs import CRS84, SUPPORTED
+from gis.ogc.items import feature_sql, property_columns
+from gis.runtime import Runtime
+from gis.sql import q
 from layers.base import Layer
 
 router = APIRouter(tags=["open data downloads"])
+
+
+@dataclass(frozen=True)
+class Built:
+    """A finished download file (the cache holds its path, not its bytes)."""
+
+    path: FsPath
+    nbytes: int = 200
+
+
 MEDIA = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json", "csv": "text/csv; charset=utf-8"}
-SOURCES_SQL = (
-    "SELECT title, publisher, licence, licence_url, attribution, data_date, sample, derived, note FROM sources "
-    "WHERE id IN (SELECT DISTINCT source_id FROM {t}) ORDER BY id"
-)
-
-
-async def layer_sources(conn: PublicConn, layer: Layer) -> list[dict[str, Any]]:
-    """The provenance of the rows a layer holds now (JSON-ready)."""
-    rows = await conn.fetch(SOURCES_SQL.format(t=q(layer.id)))
-    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(r).items()} for r in rows]
 
 
 @router.get(
@@ -47,7 +50,7 @@ async def layer_sources(conn: PublicConn, layer: Layer) -> list[dict[str, Any]]:
 )
 async def download(
     request: Request,
-    conn: PublicConn,
+    rt: Rt,
     collection_id: Annotated[str, Path(alias="collectionId", description="collection id")],
     f: Annotated[str, Query(description="gpkg, geojson or csv")] = "geojson",
 ) -> Response:
@@ -56,8 +59,7 @@ async def download(
     fmt = f.lower()
     if fmt not in MEDIA:
         raise InvalidParameter(f"f: unsupported download format '{f}'; use gpkg, geojson or csv")
-    version = request.app.state.versions.get(layer.id)
-    etag = make_etag(layer.id, version, f"download:{fmt}")
+    etag, version = layer_etag(request, layer, ("download", fmt))
     headers = {
         **cache_headers(layer, etag),
         "Content-Disposition": f'attachment; filename="{layer.id}-v{version}.{fmt}"',
@@ -65,11 +67,11 @@ async def download(
     }
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    sources = await layer_sources(conn, layer)
+    sources = await rt.catalog.layer_sources(layer.id)
     if fmt == "gpkg":
-        path = await _geopackage(request, conn, layer, version, sources)
+        path = await _geopackage(rt, layer, version, sources)
         return FileResponse(path, media_type=MEDIA[fmt], headers=headers)
-    pool = request.app.state.public_pool
+    pool = rt.public_pool
     body = _geojson_stream(pool, layer, sources) if fmt == "geojson" else _csv_stream(pool, layer)
     return StreamingResponse(body, media_type=MEDIA[fmt], headers=headers)
 
@@ -111,17 +113,26 @@ async def _csv_stream(pool: Any, layer: Layer) -> AsyncIterator[bytes]:
             yield buf.getvalue().encode()
 
 
-async def _geopackage(request: Request, conn: PublicConn, layer: Layer, version: int, sources: list[dict]) -> FsPath:
-    """Build the layer's GeoPackage once per version (in a worker thread) and reuse it."""
-    cache_dir = request.app.state.settings.var_dir / "cache" / "downloads"
+async def _geopackage(rt: Runtime, layer: Layer, version: int, sources: list[dict]) -> FsPath:
+    """Build the layer's GeoPackage once per version (in a worker thread), reuse it, delete older versions' files."""
+    cache_dir = rt.settings.var_dir / "cache" / "downloads"
     path = cache_dir / f"{layer.id}-v{version}.gpkg"
-    if path.exists():
-        return path
-    names = [c if isinstance(c, str) else c.name for c in property_columns(layer)]
-    cols = ", ".join(q(n) for n in names)
-    rows = await conn.fetch(f"SELECT id, {cols}, ST_AsBinary(geom) AS wkb FROM {q(layer.id)} ORDER BY id")
-    await asyncio.to_thread(_write_gpkg, path, layer, names, rows, sources)
-    return path
+
+    async def build() -> Built:
+        if not path.exists():
+            names = [c if isinstance(c, str) else c.name for c in property_columns(layer)]
+            cols = ", ".join(q(n) for n in names)
+            async with rt.public_conn() as conn:
+                rows = await conn.fetch(f"SELECT id, {cols}, ST_AsBinary(geom) AS wkb FROM {q(layer.id)} ORDER BY id")
+            await asyncio.to_thread(_write_gpkg, path, layer, names, rows, sources)
+        for old in cache_dir.glob(f"{layer.id}-v*.gpkg"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        return Built(path)
+
+    tag = ((layer.id, version),)
+    # One build for concurrent first downloads of a version (the file is written once, then renamed into place).
+    return (await rt.cache.get_or_build(("meta", "gpkg", layer.id, version), build, tag=tag)).path
 
 
 def _write_gpkg(path: FsPath, layer: Layer, names: list[str], rows: list, sources: list[dict]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -12,35 +13,24 @@ import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from api.cache import Cached
-from api.collections import CONFORMANCE, GEOJSON, collections_docs, sample_flags
-from api.deps import PublicConn, public_conn
-from api.features_sql import ItemsQuery, count_sql, item_sql, items_sql
+from api.collections import CONFORMANCE, GEOJSON, collections_docs
+from api.deps import Rt
 from api.formats import csv_sql, csv_text, negotiate, render
-from api.params import parse_crs, parse_items, queryable_types
-from api.respond import cache_headers, cached_response, canonical_query, make_etag, not_modified
-from gis.errors import NotFound
-from layers import layer_or_404
+from api.params import F, ItemsParams, NumberMatched
+from api.respond import cache_headers, cached_response, canonical_query, layer_etag, not_modified
+from gis.cache import Cached
+from gis.catalog import layer_or_404
+from gis.errors import DatabaseUnavailable, InvalidParameter, NotFound
+from gis.ogc.cql import queryables_schema
+from gis.ogc.items import ItemsQuery, count_sql, item_sql, items_sql
+from gis.ogc.params import parse_crs, parse_items, queryable_types
 
 router = APIRouter(tags=["OGC API Features"])
 STREAM_ABOVE = 1000  # pages larger than this are streamed row by row from a server-side cursor
 
+log = logging.getLogger("gis.api")
 CollectionId = Annotated[str, Path(description="collection id, e.g. zoning", alias="collectionId")]
-F = Annotated[str | None, Query(description="output format: json (GeoJSON), html or csv")]
-# The items parameters, documented once; their descriptions are the OpenAPI docs.
-Opt = str | None
-BboxQ = Annotated[Opt, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84 lon/lat)")]
-BboxCrsQ = Annotated[Opt, Query(alias="bbox-crs", description="CRS of bbox: CRS84, EPSG:6668, 6670, 3857")]
-LimitQ = Annotated[Opt, Query(description="page size, 1–10000 (default 100)")]
-OffsetQ = Annotated[Opt, Query(description="items to skip (follow the next/prev links)")]
-PropertiesQ = Annotated[Opt, Query(description="comma-separated properties to return")]
-SortbyQ = Annotated[Opt, Query(description="e.g. +youto_name,-id (default id ascending)")]
-DatetimeQ = Annotated[Opt, Query(alias="datetime", description="RFC 3339 instant or interval (layers with time)")]
-FilterQ = Annotated[Opt, Query(alias="filter", description="CQL2 filter, e.g. youto_name = '商業地域'")]
-FilterLangQ = Annotated[Opt, Query(alias="filter-lang", description="cql2-text (default) or cql2-json")]
-FilterCrsQ = Annotated[Opt, Query(alias="filter-crs", description="CRS of filter geometries (default CRS84)")]
-CrsQ = Annotated[Opt, Query(description="output CRS: CRS84 (default), EPSG:6668, EPSG:6670, EPSG:3857")]
-NumberMatchedQ = Annotated[Opt, Query(alias="numberMatched", description="true: also count every match")]
+ASCII_ID = 18  # feature ids are ASCII digits, at most 18 of them (bigint)
 
 
 def base_url(request: Request) -> str:
@@ -57,10 +47,10 @@ async def conformance(request: Request, f: F = None) -> Response:
 
 
 @router.get("/collections", summary="Every layer with title, extent, licence, data date, sample flag and count")
-async def collections(request: Request, conn: PublicConn, f: F = None) -> Response:
+async def collections(request: Request, rt: Rt, f: F = None) -> Response:
     """The collections list."""
     base = base_url(request)
-    docs = await collections_docs(request, conn, base)
+    docs = await collections_docs(rt.catalog, base)
     if negotiate(request, f, ("json", "html")) == "html":
         return HTMLResponse(render("collections.html", request, collections=docs))
     links = [
@@ -71,10 +61,10 @@ async def collections(request: Request, conn: PublicConn, f: F = None) -> Respon
 
 
 @router.get("/collections/{collectionId}", summary="One collection's metadata")
-async def collection(request: Request, conn: PublicConn, collection_id: CollectionId, f: F = None) -> Response:
+async def collection(request: Request, rt: Rt, collection_id: CollectionId, f: F = None) -> Response:
     """Metadata of one collection."""
     layer_or_404(collection_id)
-    docs = await collections_docs(request, conn, base_url(request))
+    docs = await collections_docs(rt.catalog, base_url(request))
     doc = next(d for d in docs if d["id"] == collection_id)
     if negotiate(request, f, ("json", "html")) == "html":
         return HTMLResponse(render("collections.html", request, collections=[doc], single=True))
@@ -84,8 +74,6 @@ async def collection(request: Request, conn: PublicConn, collection_id: Collecti
 @router.get("/collections/{collectionId}/queryables", summary="Queryable properties (JSON Schema)")
 async def queryables(request: Request, collection_id: CollectionId) -> JSONResponse:
     """The properties usable in filter, sortby and as equality parameters."""
-    from gis.cql import queryables_schema
-
     layer = layer_or_404(collection_id)
     titles = {c.name: c.title or c.name for c in layer.public_columns}
     titles.update({"id": "地物ID", "city_code": "市区町村コード", "sample": "サンプルデータ"})
@@ -134,7 +122,7 @@ def _envelope(
     return meta
 
 
-async def _matched(conn: PublicConn, q: ItemsQuery, returned: int, has_next: bool, asked: bool) -> int | None:
+async def _matched(conn: asyncpg.Connection, q: ItemsQuery, returned: int, has_next: bool, asked: bool) -> int | None:
     """numberMatched only when free (the last page) or asked for (one COUNT)."""
     if not has_next:
         return q.offset + returned
@@ -152,39 +140,32 @@ async def _matched(conn: PublicConn, q: ItemsQuery, returned: int, has_next: boo
 )
 async def items(
     request: Request,
+    rt: Rt,
     collection_id: CollectionId,
+    params: ItemsParams,
     f: F = None,
-    bbox: BboxQ = None,
-    bbox_crs: BboxCrsQ = None,
-    limit: LimitQ = None,
-    offset: OffsetQ = None,
-    properties: PropertiesQ = None,
-    sortby: SortbyQ = None,
-    datetime_: DatetimeQ = None,
-    filter_: FilterQ = None,
-    filter_lang: FilterLangQ = None,
-    filter_crs: FilterCrsQ = None,
-    crs: CrsQ = None,
-    number_matched: NumberMatchedQ = None,
+    number_matched: NumberMatched = None,
 ) -> Response:
     """Query features; every parameter is validated and bound, never pasted into SQL."""
     layer = layer_or_404(collection_id)
     fmt = negotiate(request, f)
-    q = parse_items(layer, dict(request.query_params))
+    q = parse_items(layer, params)
     asked = (number_matched or "").lower() == "true"
-    key = f"items:{fmt}:{canonical_query(request, drop=('f',))}"
+    key = ("items", fmt, canonical_query(request, drop=("f",)))
     if fmt == "json" and q.limit > STREAM_ABOVE:
-        return await _stream(request, q, key, asked)
+        return await _stream(request, rt, q, key, asked)
 
     async def build() -> Cached:
         # Only a cache miss borrows a connection: cached answers and 304s never touch the database.
-        async with public_conn(request) as conn:
-            return await _build_items(request, conn, q, fmt, asked)
+        async with rt.public_conn() as conn:
+            return await _build_items(request, rt, conn, q, fmt, asked)
 
     return await cached_response(request, layer, key, build)
 
 
-async def _build_items(request: Request, conn: asyncpg.Connection, q: ItemsQuery, fmt: str, asked: bool) -> Cached:
+async def _build_items(
+    request: Request, rt: Rt, conn: asyncpg.Connection, q: ItemsQuery, fmt: str, asked: bool
+) -> Cached:
     """Run the items query and assemble the body (PostgreSQL built each feature's JSON)."""
     layer = q.layer
     if fmt == "csv":
@@ -196,7 +177,7 @@ async def _build_items(request: Request, conn: asyncpg.Connection, q: ItemsQuery
     has_next = len(rows) > q.limit
     rows = rows[: q.limit]
     matched = await _matched(conn, q, len(rows), has_next, asked)
-    envelope = _envelope(request, q, len(rows), has_next, matched, await sample_flags(request, conn))
+    envelope = _envelope(request, q, len(rows), has_next, matched, await rt.catalog.samples())
     if fmt == "html":
         features = [json.loads(r[0]) for r in rows]
         html = render("items.html", request, layer=layer, features=features, meta=envelope)
@@ -206,43 +187,82 @@ async def _build_items(request: Request, conn: asyncpg.Connection, q: ItemsQuery
     return Cached(body.encode(), GEOJSON, (("Content-Crs", f"<{q.crs.uri}>"),))
 
 
-async def _stream(request: Request, q: ItemsQuery, key: str, asked: bool) -> Response:
-    """Large pages: features flow from a server-side cursor to the client as they come."""
-    etag = make_etag(q.layer.id, request.app.state.versions.get(q.layer.id), key)
+async def _stream(request: Request, rt: Rt, q: ItemsQuery, key: tuple, asked: bool) -> Response:
+    """Large pages flow from a server-side cursor as they come.
+
+    The query runs and its first rows arrive before the status line is sent, so a failing query is a proper
+    4xx/503. A failure after that (the database going away) cannot change the status any more: the response then
+    ends without its closing `]}`, so it is not valid GeoJSON, the connection is dropped without the last chunk,
+    and the failure is logged.
+    """
+    etag, _ = layer_etag(request, q.layer, key)
     headers = {**cache_headers(q.layer, etag), "Content-Crs": f"<{q.crs.uri}>"}
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    pool = request.app.state.public_pool
+    samples = await rt.catalog.samples()
     sql, params = items_sql(q)
+    stack = await _open_cursor(rt, sql, params)
+    conn, tx, cursor, first = stack
 
     async def body() -> AsyncIterator[bytes]:
-        yield b'{"type":"FeatureCollection","features":['
-        n = 0
-        has_next = False
-        async with pool.acquire() as conn, conn.transaction():
-            chunk: list[str] = []
-            async for row in conn.cursor(sql, *params, prefetch=500):
-                if n == q.limit:  # the query asks for one row more than the page: it means there is a next page
-                    has_next = True
+        n, has_next, rows = 0, False, first
+        try:
+            yield b'{"type":"FeatureCollection","features":['
+            while rows:
+                if n + len(rows) > q.limit:  # the query asks for one row more than the page: a next page exists
+                    rows, has_next = rows[: q.limit - n], True
+                if rows:
+                    yield (("," if n else "") + ",".join(r[0] for r in rows)).encode()
+                    n += len(rows)
+                if has_next:
                     break
-                chunk.append(row[0])
-                n += 1
-                if len(chunk) == 500:
-                    yield (("," if n > 500 else "") + ",".join(chunk)).encode()
-                    chunk = []
-            if chunk:
-                yield (("," if n > len(chunk) else "") + ",".join(chunk)).encode()
+                rows = await cursor.fetch(STREAM_CHUNK)
             matched = await _matched(conn, q, n, has_next, asked)
-            samples = await sample_flags(request, conn)
-        meta = json.dumps(_envelope(request, q, n, has_next, matched, samples), ensure_ascii=False)
-        yield ("]," + meta[1:]).encode()
+            meta = json.dumps(_envelope(request, q, n, has_next, matched, samples), ensure_ascii=False)
+            yield ("]," + meta[1:]).encode()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            log.error("streamed page of %s failed after %d features: %s", q.layer.id, n, type(e).__name__)
+            raise
+        finally:
+            await _close_cursor(rt, conn, tx)
 
     return StreamingResponse(body(), media_type=GEOJSON, headers=headers)
+
+
+STREAM_CHUNK = 500
+
+
+async def _open_cursor(rt: Rt, sql: str, params: list) -> tuple:
+    """A connection, a transaction and a cursor positioned after its first chunk (errors raise here)."""
+    try:
+        conn = await rt.public_pool.acquire()
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
+        raise DatabaseUnavailable("the database is not reachable") from e
+    tx = conn.transaction()
+    try:
+        await tx.start()
+        cursor = await conn.cursor(sql, *params)
+        first = await cursor.fetch(STREAM_CHUNK)
+    except BaseException:
+        await _close_cursor(rt, conn, tx)
+        raise
+    return conn, tx, cursor, first
+
+
+async def _close_cursor(rt: Rt, conn: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
+    try:
+        if not conn.is_closed() and conn.is_in_transaction():
+            await tx.rollback()
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        pass
+    finally:
+        await rt.public_pool.release(conn)
 
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature by id")
 async def item(
     request: Request,
+    rt: Rt,
     collection_id: CollectionId,
     feature_id: Annotated[str, Path(alias="featureId", description="feature id (integer)")],
     f: F = None,
@@ -254,14 +274,13 @@ async def item(
     out_crs = parse_crs(crs, "crs")
     unknown = [k for k in request.query_params if k not in ("f", "crs")]
     if unknown:
-        from gis.errors import InvalidParameter
-
         raise InvalidParameter(f"unknown parameter(s): {', '.join(unknown)}")
-    if not feature_id.isdigit() or len(feature_id) > 18:
-        raise NotFound(f"no feature '{feature_id}' in {layer.id}")
+    # ASCII digits only: str.isdigit() accepts '²' and '①', which int() then refuses.
+    if not (feature_id.isascii() and feature_id.isdigit()) or len(feature_id) > ASCII_ID:
+        raise NotFound(f"no feature '{feature_id[:40]}' in {layer.id}")
 
     async def build() -> Cached:
-        async with public_conn(request) as conn:
+        async with rt.public_conn() as conn:
             text = await conn.fetchval(item_sql(layer, out_crs), int(feature_id))
         if text is None:
             raise NotFound(f"no feature '{feature_id}' in {layer.id}")
@@ -277,4 +296,4 @@ async def item(
             return Cached(html.encode(), "text/html; charset=utf-8")
         return Cached(json.dumps(feature, ensure_ascii=False).encode(), GEOJSON, (("Content-Crs", f"<{out_crs.uri}>"),))
 
-    return await cached_response(request, layer, f"item:{fmt}:{feature_id}:{out_crs.srid}", build)
+    return await cached_response(request, layer, ("item", fmt, int(feature_id), out_crs.srid), build)

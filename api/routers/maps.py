@@ -9,13 +9,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from api.catalog import layer_infos
-from api.collections import extents
-from api.deps import public_conn
+from api.deps import Rt
+from api.respond import not_modified
+from gis.cache import Cached
+from gis.catalog import layer_or_404
 from gis.maps import PageLayer, build_map_html
 from gis.maps.assets import STATIC_DIR
 from gis.maps.styles import DEFAULT_VISIBLE
-from layers import LAYERS, layer_or_404
+from layers import LAYERS
 from tiles.sql import zoom_range
 
 router = APIRouter(tags=["maps"])
@@ -26,19 +27,15 @@ Basemap = Annotated[
 ]
 
 
-async def _page(request: Request, layer_id: str | None, basemap: str) -> Response:
-    """The rendered page, from the cache while the versions of its layers are unchanged (ETag → 304)."""
-    ids = [layer_id] if layer_id else list(LAYERS)
-    versions = request.app.state.versions
+async def _page(request: Request, rt: Rt, layer_id: str | None, basemap: str) -> Response:
+    """The rendered page, built once per set of versions of its layers (ETag → 304)."""
+    ids = tuple([layer_id] if layer_id else LAYERS)
     root = request.scope.get("root_path", "")
-    key = ("map", layer_id or "*", basemap, root)
-    stamp = tuple(versions.get(i) for i in ids)
-    cache = request.app.state.meta_cache
-    hit = cache.get(key)
-    if not hit or hit[0] != stamp:
-        async with public_conn(request) as conn:
-            infos = {i.id: i for i in await layer_infos(conn)}
-            boxes = await extents(request, conn)
+    tag = rt.versions.snapshot(ids)
+
+    async def build() -> Cached:
+        infos = {i.id: i for i in await rt.catalog.infos()}
+        boxes = await rt.catalog.extents()
         page_layers = [
             PageLayer(
                 LAYERS[i],
@@ -60,31 +57,33 @@ async def _page(request: Request, layer_id: str | None, basemap: str) -> Respons
             single=bool(layer_id),
             root=root,
         ).encode()
-        hit = (stamp, html, '"' + hashlib.sha256(html).hexdigest()[:32] + '"')
-        cache[key] = hit
-    _, html, etag = hit
+        etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
+        return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
+
+    page = await rt.cache.get_or_build(("meta", "map", layer_id or "*", basemap, root, tag), build, tag=tag)
     # The page embeds the sample banner and sources: revalidate every time (cheap, thanks to the ETag).
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if request.headers.get("if-none-match") == etag:
+    headers = {**dict(page.headers), "Cache-Control": "no-cache"}
+    if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
-    return HTMLResponse(html, headers=headers)
+    return HTMLResponse(page.body, headers=headers)
 
 
 @router.get("/map", summary="Map of every layer (HTML): layer control, legend, sources, address search, click report")
-async def map_all(request: Request, basemap: Basemap = "pale") -> Response:
+async def map_all(request: Request, rt: Rt, basemap: Basemap = "pale") -> Response:
     """Every layer on one map; the ones drawn at load are listed in gis.maps.styles.DEFAULT_VISIBLE."""
-    return await _page(request, None, basemap)
+    return await _page(request, rt, None, basemap)
 
 
 @router.get("/map/{layer}", summary="Map of one layer (HTML)")
 async def map_layer(
     request: Request,
+    rt: Rt,
     layer: Annotated[str, Path(description="collection id, e.g. zoning")],
     basemap: Basemap = "pale",
 ) -> Response:
     """One layer on its own map, framed on its extent."""
     layer_or_404(layer)
-    return await _page(request, layer, basemap)
+    return await _page(request, rt, layer, basemap)
 
 
 @router.get("/static/{path:path}", include_in_schema=False)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.catalog import layer_infos
-from api.deps import PublicConn
+from api.deps import Rt
+from gis.catalog import jsonable
 from gis.errors import InvalidParameter
 
 router = APIRouter(tags=["pages"])
@@ -29,11 +29,11 @@ def wants_json(request: Request, f: str | None) -> bool:
 @router.get("/", summary="Landing page: every layer with counts, sources and sample labels")
 async def landing(
     request: Request,
-    conn: PublicConn,
+    rt: Rt,
     f: Annotated[str | None, Query(description="output format: html or json")] = None,
 ) -> Response:
     """List every layer with its row count, sources, licence and sample label."""
-    infos = await layer_infos(conn)
+    infos = await rt.catalog.infos()
     if wants_json(request, f):
         return JSONResponse(
             {
@@ -55,10 +55,7 @@ async def landing(
                         "sample": i.sample,
                         "sample_rows": i.sample_rows,
                         "version": i.version,
-                        "sources": [
-                            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in s.items()}
-                            for s in i.sources
-                        ],
+                        "sources": [jsonable(s) for s in i.sources],
                     }
                     for i in infos
                 ],

@@ -8,13 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.cache import Cached
-from api.collections import extents
-from api.deps import public_conn
+from api.deps import Rt
 from api.respond import cached_response
-from layers import layer_or_404
+from gis.cache import Cached
+from gis.catalog import layer_or_404
 from tiles.meta import tilejson, tileset, tilesets
-from tiles.serve import ALL, MVT, parse_tile, tile_response
+from tiles.service import ALL, MVT, parse_tile, tile
 
 router = APIRouter(tags=["Vector tiles"])
 
@@ -40,19 +39,31 @@ def _json(doc: dict) -> Cached:
     return Cached(json.dumps(doc, ensure_ascii=False).encode(), "application/json")
 
 
+async def _tile(request: Request, rt: Rt, name: str, z: str, x: str, y: str) -> Response:
+    answer = await tile(
+        rt,
+        name,
+        *parse_tile(z, x, y),
+        gzip_ok="gzip" in request.headers.get("accept-encoding", ""),
+        if_none_match=request.headers.get("if-none-match"),
+    )
+    if answer.status != 200:
+        return Response(status_code=answer.status, headers=answer.headers)
+    return Response(answer.body, media_type=MVT, headers=answer.headers)
+
+
 @router.get(
     "/tiles/all/{z}/{x}/{y}.mvt", summary="Every layer in one tile", response_class=Response, responses=TILE_RESPONSES
 )
-async def all_tile(request: Request, z: Z, x: X, y: Y) -> Response:
+async def all_tile(request: Request, rt: Rt, z: Z, x: X, y: Y) -> Response:
     """One MVT with each layer that has tiles at this zoom as its own MVT layer."""
-    return await tile_response(request, ALL, *parse_tile(z, x, y))
+    return await _tile(request, rt, ALL, z, x, y)
 
 
 @router.get("/tiles/all.json", summary="TileJSON of the combined tile")
-async def all_tilejson(request: Request) -> JSONResponse:
+async def all_tilejson(request: Request, rt: Rt) -> JSONResponse:
     """TileJSON 3.0.0 listing every layer of /tiles/all/{z}/{x}/{y}.mvt with its zoom range and fields."""
-    async with public_conn(request) as conn:
-        return JSONResponse(await tilejson(request, conn, _base(request), None))
+    return JSONResponse(await tilejson(rt.catalog, _base(request), None))
 
 
 @router.get(
@@ -61,23 +72,22 @@ async def all_tilejson(request: Request) -> JSONResponse:
     response_class=Response,
     responses=TILE_RESPONSES,
 )
-async def layer_tile(request: Request, layer: LayerP, z: Z, x: X, y: Y) -> Response:
+async def layer_tile(request: Request, rt: Rt, layer: LayerP, z: Z, x: X, y: Y) -> Response:
     """One layer's MVT: feature id = the stable integer id, properties = public columns, city_code, sample."""
     layer_or_404(layer)  # an unknown layer is a 404 whatever the numbers
-    return await tile_response(request, layer, *parse_tile(z, x, y))
+    return await _tile(request, rt, layer, z, x, y)
 
 
 @router.get("/tiles/{layer}.json", summary="TileJSON 3.0.0 of one layer")
-async def layer_tilejson(request: Request, layer: LayerP) -> Response:
+async def layer_tilejson(request: Request, rt: Rt, layer: LayerP) -> Response:
     """Tile URL template, zoom range, bounds, attribution and fields of one layer."""
     lay = layer_or_404(layer)
     base = _base(request)
 
     async def build() -> Cached:
-        async with public_conn(request) as conn:
-            return _json(await tilejson(request, conn, base, lay))
+        return _json(await tilejson(rt.catalog, base, lay))
 
-    return await cached_response(request, lay, f"tilejson:{base}", build)
+    return await cached_response(request, lay, ("tilejson", base), build)
 
 
 @router.get("/collections/{collectionId}/tiles", summary="Tilesets of a collection (OGC API Tiles)")
@@ -87,17 +97,16 @@ async def collection_tilesets(request: Request, collection_id: CollectionP) -> J
 
 
 @router.get("/collections/{collectionId}/tiles/WebMercatorQuad", summary="The WebMercatorQuad tileset (OGC)")
-async def collection_tileset(request: Request, collection_id: CollectionP) -> Response:
+async def collection_tileset(request: Request, rt: Rt, collection_id: CollectionP) -> Response:
     """Tileset metadata: tile URL template, zoom range and the tiles covering the collection's extent."""
     lay = layer_or_404(collection_id)
     base = _base(request)
 
     async def build() -> Cached:
-        async with public_conn(request) as conn:
-            bounds = (await extents(request, conn)).get(lay.id)
+        bounds = (await rt.catalog.extents()).get(lay.id)
         return _json(tileset(base, lay, bounds))
 
-    return await cached_response(request, lay, f"tileset:{base}", build)
+    return await cached_response(request, lay, ("tileset", base), build)
 
 
 @router.get(
@@ -106,7 +115,7 @@ async def collection_tileset(request: Request, collection_id: CollectionP) -> Re
     response_class=Response,
     responses=TILE_RESPONSES,
 )
-async def collection_tile(request: Request, collection_id: CollectionP, z: Z, x: X, y: Y) -> Response:
+async def collection_tile(request: Request, rt: Rt, collection_id: CollectionP, z: Z, x: X, y: Y) -> Response:
     """The same bytes as /tiles/{layer}/{z}/{x}/{y}.mvt (x = column, y = row from the north, as in tipg)."""
     layer_or_404(collection_id)
-    return await tile_response(request, collection_id, *parse_tile(z, x, y))
+    return await _tile(request, rt, collection_id, z, x, y)

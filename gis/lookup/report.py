@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from gis.lookup.rules import (
     SHIROJI,
     regulation_limits,
 )
-from gis.lookup.sql import ZONE_LAYERS
+from gis.lookup.sql import lookup_layers
 from layers import LAYERS
+from layers.base import Layer
 
 CONFIRM = "境界付近または位置の精度が不十分です。範囲内の区域をすべて表示しています。必ず市の担当課に確認してください。"
 INTERNAL = ("source_id", "contains")
@@ -131,7 +133,9 @@ def regulation_section(kind: str, section: dict[str, Any], ctx: Context) -> dict
     return section
 
 
-def construction_section(noise: dict[str, Any], facilities: list[dict], ctx: Context) -> dict[str, Any]:
+def construction_section(
+    noise: dict[str, Any], facilities: list[dict], facilities_layer: str, ctx: Context
+) -> dict[str, Any]:
     """特定建設作業 1号/2号 from the noise class and the 80 m facility buffers."""
     classes = sorted({z["zone_class"] for z in noise["zones"]})
     possible = set()
@@ -140,7 +144,7 @@ def construction_section(noise: dict[str, Any], facilities: list[dict], ctx: Con
             possible.add("1号")
         else:
             possible.add("2号")
-    section = _provenance("facilities", facilities, ctx)
+    section = _provenance(facilities_layer, facilities, ctx)
     section.update(
         {
             "classes_in_reach": sorted(possible),
@@ -158,46 +162,71 @@ def construction_section(noise: dict[str, Any], facilities: list[dict], ctx: Con
     return section
 
 
-def _list_section(layer_id: str, rows: list[dict], ctx: Context, key: str) -> dict[str, Any]:
-    section = _provenance(layer_id, rows, ctx)
-    section[key] = [_clean(r) for r in rows]
+def _list_section(layer: Layer, rows: list[dict], ctx: Context) -> dict[str, Any]:
+    lk = layer.lookup
+    assert lk is not None
+    section = _provenance(layer.id, rows, ctx)
+    section[lk.key] = [_clean(r) for r in rows]
+    if lk.kind == "parcels":
+        section["at_point"] = [p for p in section[lk.key] if p["distance_m"] == 0]
+    section.update(lk.extra)
     return section
 
 
+def sensor_states(rows: list[dict[str, Any]], now: datetime | None = None) -> None:
+    """No heartbeat within twice the interval means 'unknown', never 'dry' (DOMAIN.md §8)."""
+    now = now or datetime.now(UTC)
+    for s in rows:
+        seen = datetime.fromisoformat(s["last_seen"]) if s.get("last_seen") else None
+        limit = timedelta(minutes=2 * (s.get("heartbeat_minutes") or 60))
+        s["stale"] = seen is None or now - seen > limit
+        s["state_now"] = "unknown" if s["stale"] else s.get("state")
+
+
 def build_report(raw: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Assemble every section of the report."""
-    sections = {lid: zone_section(lid, raw[lid], ctx) for lid in ZONE_LAYERS}
-    city = raw["municipality"][0] if raw["municipality"] else None
-    city_code = city["city_code"] if city else None
-    for z in sections["planning_areas"]["zones"]:
-        z["area_classification_text"] = AREA_CLASSIFICATION.get(
-            z.get("area_classification"), z.get("area_classification")
-        )
-    report: dict[str, Any] = {
-        "municipality": _list_section("municipalities", raw["municipality"], ctx, "municipalities"),
-        "town": {
-            **_list_section("towns", raw["towns"], ctx, "nearest"),
-            "approximate": True,
-            "message": "大字・町の代表点までの距離（おおよその位置）",
-        },
-        "planning_area": sections["planning_areas"],
-        "zoning": {
-            **sections["zoning"],
-            "designation": zoning_summary(sections["zoning"], sections["planning_areas"], city_code),
-        },
-        "fire_district": sections["fire_districts"],
-        "special_use_district": sections["special_use_districts"],
-        "noise": regulation_section("noise", sections["noise_zones"], ctx),
-        "vibration": regulation_section("vibration", sections["vibration_zones"], ctx),
-    }
-    report["construction"] = construction_section(sections["noise_zones"], raw["facilities"], ctx)
-    if ctx.mode == "lot":
-        report["lot"] = lot_summary(sections["zoning"], sections["fire_districts"])
-    report["garbage_points"] = _list_section("garbage_points", raw["garbage_points"], ctx, "nearest")
-    report["parks"] = _list_section("parks", raw["parks"], ctx, "nearest")
-    report["cemeteries"] = _list_section("cemeteries", raw["cemeteries"], ctx, "within_500m")
-    farmland = _list_section("farmland", raw["farmland"], ctx, "parcels")
-    farmland["at_point"] = [p for p in farmland["parcels"] if p["distance_m"] == 0]
-    report["farmland"] = farmland
-    report["inundation_sensors"] = _list_section("inundation_sensors", raw["inundation_sensors"], ctx, "nearest")
+    """Assemble every declared section, then the rules that read sections by role (never by layer id)."""
+    report: dict[str, Any] = {}
+    roles: dict[str, Layer] = {}
+    for layer in lookup_layers():
+        lk = layer.lookup
+        assert lk is not None
+        if lk.role:
+            roles[lk.role] = layer
+        if lk.section is not None:
+            rows = raw[layer.id]
+            report[lk.section] = (
+                zone_section(layer.id, rows, ctx) if lk.kind == "zones" else _list_section(layer, rows, ctx)
+            )
+    _apply_rules(report, raw, roles, ctx)
     return report
+
+
+def _apply_rules(report: dict[str, Any], raw: dict[str, Any], roles: dict[str, Layer], ctx: Context) -> None:
+    """The rules of DOMAIN.md §3-§8 over the sections, found by their roles."""
+
+    def section(role: str) -> dict[str, Any] | None:
+        layer = roles.get(role)
+        return report.get(layer.lookup.section) if layer and layer.lookup and layer.lookup.section else None
+
+    cities = raw[roles["municipality"].id] if "municipality" in roles else []
+    city_code = cities[0]["city_code"] if cities else None
+    planning, zoning, fire, noise = section("planning_area"), section("zoning"), section("fire"), section("noise")
+    if planning is not None:
+        for z in planning["zones"]:
+            z["area_classification_text"] = AREA_CLASSIFICATION.get(
+                z.get("area_classification"), z.get("area_classification")
+            )
+    if zoning is not None and planning is not None:
+        zoning["designation"] = zoning_summary(zoning, planning, city_code)
+    for kind in ("noise", "vibration"):
+        regulation = section(kind)
+        if regulation is not None:
+            regulation_section(kind, regulation, ctx)
+    widening = roles.get("widening_facilities")
+    if noise is not None and widening is not None:
+        report["construction"] = construction_section(noise, raw[widening.id], widening.id, ctx)
+    if ctx.mode == "lot" and zoning is not None and fire is not None:
+        report["lot"] = lot_summary(zoning, fire)
+    sensors = section("sensors")
+    if sensors is not None:
+        sensor_states(sensors[roles["sensors"].lookup.key])  # type: ignore[union-attr]

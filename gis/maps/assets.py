@@ -1,4 +1,4 @@
-"""The JS/CSS the map pages load: all served by this service from api/static (vendored, no CDN)."""
+"""The JS/CSS the map pages load: all served by this service from gis/maps/static (vendored, no CDN)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import re
 from functools import cache
 from pathlib import Path
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "api" / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/static"
 
-# Vendored from the npm registry (`npm pack`), unmodified; licences next to each file (api/static/vendor/README.md).
+# Vendored from the npm registry (`npm pack`), unmodified; licences next to each file (static/vendor/README.md).
 LEAFLET = "vendor/leaflet-1.9.4"
 VECTORGRID = "vendor/leaflet.vectorgrid-1.3.0"
 LEAFLET_JS = f"{LEAFLET}/leaflet.js"

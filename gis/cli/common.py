@@ -1,0 +1,40 @@
+"""What every command group shares: the typer app, the consoles, error exit and the migrated database."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import typer
+from rich.console import Console
+
+from gis.db.connect import database_url, embedded_for
+from gis.errors import GisError
+from gis.settings import Settings
+
+app = typer.Typer(help="伊万里市・武雄市 地図データサービス", no_args_is_help=True, add_completion=False)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def fail(e: GisError) -> None:
+    """Print the error in one line and exit with status 2."""
+    err.print(f"[red]error:[/red] {e.description}", highlight=False)
+    raise typer.Exit(2)
+
+
+@contextlib.contextmanager
+def database(settings: Settings, *, migrate: bool = True) -> Iterator[str]:
+    """A migrated database URL; an embedded cluster started here is stopped again afterwards."""
+    emb = None if settings.database_url else embedded_for(settings)
+    started = emb.start() if emb else False
+    try:
+        url = database_url(settings)
+        if migrate:
+            from gis.db.migrate import upgrade
+
+            upgrade(url)
+        yield url
+    finally:
+        if started and emb is not None:
+            emb.stop()

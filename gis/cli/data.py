@@ -1,0 +1,118 @@
+"""`gis load`, `gis import`, `gis sample`, `gis layers`: getting data into the layers."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import psycopg
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from gis.cli.common import app, database, err, fail, out
+from gis.errors import GisError
+from gis.settings import Settings
+
+
+def load_bundled(url: str, data_dir: Path) -> None:
+    """Load every file of the bundled manifest, printing one line per file."""
+    from gis.ingest.loader import load_all
+
+    with psycopg.connect(url) as conn:
+        load_all(conn, data_dir, log=lambda s: out.print(s, highlight=False))
+
+
+@app.command()
+def load(data_dir: Annotated[Path | None, typer.Option(help="data directory (default: bundled data/)")] = None) -> None:
+    """Load every bundled layer (idempotent: each file replaces its cities' rows)."""
+    settings = Settings()
+    try:
+        with database(settings) as url:
+            load_bundled(url, data_dir or settings.data_dir)
+    except GisError as e:
+        fail(e)
+
+
+@app.command("import")
+def import_(
+    layer: Annotated[str, typer.Argument(help="collection id, e.g. zoning")],
+    file: Annotated[Path, typer.Argument(help="GeoJSON, Shapefile (.shp or .zip), GeoPackage or CSV")],
+    crs: Annotated[str | None, typer.Option(help="source CRS when the file has none or a wrong one")] = None,
+    city: Annotated[str | None, typer.Option(help="city code 41205|41206 when the file has none")] = None,
+    replace: Annotated[bool, typer.Option(help="replace this layer's rows of the file's cities")] = False,
+    layer_name: Annotated[str | None, typer.Option(help="layer inside a GeoPackage")] = None,
+    title: Annotated[str | None, typer.Option(help="source title")] = None,
+    publisher: Annotated[str, typer.Option(help="publisher")] = "不明（職員による取込）",
+    licence: Annotated[str, typer.Option(help="licence")] = "要確認",
+    attribution: Annotated[str, typer.Option(help="attribution text")] = "",
+    data_date: Annotated[str | None, typer.Option(help="data date YYYY-MM-DD")] = None,
+    sample: Annotated[bool, typer.Option(help="mark every row as sample data")] = False,
+) -> None:
+    """Import one file into a layer; a bad file changes nothing."""
+    from gis.db.provenance import SourceInfo
+    from gis.ingest.importer import import_file
+
+    settings = Settings()
+    try:
+        when = date.fromisoformat(data_date) if data_date else None
+    except ValueError:
+        err.print(f"[red]error:[/red] --data-date must be YYYY-MM-DD, got {data_date}")
+        raise typer.Exit(2) from None
+    info = SourceInfo(
+        title=title or file.name,
+        publisher=publisher,
+        licence=licence,
+        attribution=attribution,
+        data_date=when,
+        sample=sample,
+    )
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    try:
+        with (
+            database(settings) as url,
+            psycopg.connect(url) as conn,
+            Progress(*columns, console=err, transient=True, disable=not sys.stderr.isatty()) as bar,
+        ):
+            task = bar.add_task(f"COPY → {layer}", total=None)
+            result = import_file(
+                conn,
+                layer,
+                file,
+                info,
+                crs=crs,
+                city=city,
+                replace=replace,
+                layer_name=layer_name,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except GisError as e:
+        fail(e)
+    verb = f"replaced {result.replaced} rows with" if replace else "added"
+    out.print(
+        f"{result.layer}: {verb} {result.rows} rows for {', '.join(result.cities)} "
+        f"(source {result.source_id}, version {result.version})",
+        highlight=False,
+    )
+    for line in result.report:
+        out.print(f"  - {line}", highlight=False)
+
+
+@app.command("sample")
+def sample(out_dir: Annotated[Path | None, typer.Option(help="output directory (default data/sample)")] = None) -> None:
+    """Regenerate the deterministic sample data files."""
+    from gis.sample import generate
+
+    settings = Settings()
+    for name, path in generate(settings.data_dir, out_dir or settings.data_dir / "sample").items():
+        out.print(f"{name}: {path}")
+
+
+@app.command()
+def layers() -> None:
+    """List the declared layers (collection ids)."""
+    from layers import LAYERS
+
+    for layer in LAYERS.values():
+        out.print(f"{layer.id:<24} {layer.title}", highlight=False)

@@ -1,0 +1,37 @@
+"""Alembic environment: the target metadata is the layer declarations plus the shared tables."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import layers  # noqa: F401  (registers every layer table on the metadata)
+from gis.db.connect import engine_for
+from gis.db.tables import metadata
+
+config = context.config
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+    """Ignore PostGIS's own tables and the index PostGIS adds by itself."""
+    if type_ == "table" and name in {"spatial_ref_sys"}:
+        return False
+    return not (type_ == "table" and reflected and compare_to is None and name.startswith("topology"))
+
+
+def run_migrations_online() -> None:
+    """Run against the URL handed over in the config attributes."""
+    url = config.attributes["url"]
+    connectable = config.attributes.get("connection") or engine_for(url)
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            include_object=include_object,
+            include_schemas=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

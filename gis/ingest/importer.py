@@ -1,0 +1,214 @@
+"""`gis import`: a file → one layer, through a COPY-loaded staging table and a one-transaction swap."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+
+from gis.db.provenance import SourceInfo, bump_version, insert_source
+from gis.errors import ImportFailed
+from gis.ingest.derive import derive_zones
+from gis.ingest.mapping import map_columns
+from gis.ingest.readers import read_file
+from layers import LAYERS, get_layer
+from layers.base import Layer
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    layer: str
+    rows: int
+    cities: list[str]
+    source_id: int
+    version: int
+    report: list[str] = field(default_factory=list)
+    replaced: int = 0
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _copy_stage(cur: psycopg.Cursor, layer: Layer, frame: pd.DataFrame, progress: Progress | None) -> None:
+    """COPY the mapped rows into a temporary staging table shaped like the layer table."""
+    cols = [c.name for c in layer.public_columns] + ["city_code", "feature_key", "sample"]
+    # Inside an outer transaction ON COMMIT DROP has not fired yet for an earlier load.
+    cur.execute("DROP TABLE IF EXISTS pg_temp.stage, pg_temp.stage_private")
+    cur.execute(
+        sql.SQL("CREATE TEMP TABLE stage ON COMMIT DROP AS SELECT id, {cols}, geom FROM {t} WITH NO DATA").format(
+            cols=sql.SQL(", ").join(map(sql.Identifier, cols)), t=sql.Identifier(layer.id)
+        )
+    )
+    cur.execute("ALTER TABLE stage ADD COLUMN _row int")
+    geoms = shapely.set_srid(frame["geom"].to_numpy(), 6668)
+    wkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
+    ordered = frame[cols].astype(object).where(frame[cols].notna(), None)
+    target = sql.SQL("COPY stage ({cols}, geom, _row) FROM STDIN").format(
+        cols=sql.SQL(", ").join(map(sql.Identifier, cols))
+    )
+    total = len(frame)
+    with cur.copy(target) as copy:
+        for i, row in enumerate(ordered.itertuples(index=False, name=None)):
+            copy.write_row((*row, wkb[i], i))
+            if progress and (i % 2000 == 0 or i == total - 1):
+                progress(i + 1, total)
+
+
+def _private_rows(layer: Layer, frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The non-public columns that carry data, to be stored in the private schema."""
+    private = [c.name for c in layer.columns if not c.public]
+    if not private or layer.private_table is None:
+        return None
+    part = frame[private]
+    keep = part.notna().any(axis=1)
+    if not keep.any():
+        return None
+    out = part[keep].copy()
+    out["_row"] = out.index
+    return out
+
+
+def load_frame(
+    conn: psycopg.Connection,
+    layer: Layer,
+    frame: pd.DataFrame,
+    info: SourceInfo,
+    *,
+    replace: bool,
+    file: Path | None = None,
+    report: list[str] | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Load a mapped frame in one transaction: stage, (replace), insert, private rows, version, provenance."""
+    report = report if report is not None else []
+    cities = sorted(set(frame["city_code"]))
+    frame = frame.copy()
+    frame["sample"] = frame["sample"] | info.sample
+    with conn.transaction(), conn.cursor() as cur:
+        # One writer per layer at a time; readers keep seeing the old rows until commit.
+        cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(sql.Identifier(layer.id)))
+        _copy_stage(cur, layer, frame, progress)
+        cur.execute(
+            sql.SQL("UPDATE stage SET id = nextval(pg_get_serial_sequence({t}, 'id'))").format(t=sql.Literal(layer.id))
+        )
+        replaced = 0
+        if replace:
+            # Keep feature ids stable across re-imports of the same features.
+            cur.execute(
+                sql.SQL(
+                    "UPDATE stage s SET id = o.id FROM {t} o WHERE s.feature_key IS NOT NULL "
+                    "AND o.feature_key = s.feature_key AND o.city_code = s.city_code"
+                ).format(t=sql.Identifier(layer.id))
+            )
+            if layer.private_table:
+                cur.execute(
+                    sql.SQL(
+                        "DELETE FROM private.{p} WHERE {k} IN (SELECT id FROM {t} WHERE city_code = ANY(%s))"
+                    ).format(
+                        p=sql.Identifier(layer.private_table),
+                        k=sql.Identifier(layer.private_key),
+                        t=sql.Identifier(layer.id),
+                    ),
+                    (cities,),
+                )
+            cur.execute(
+                sql.SQL("DELETE FROM {t} WHERE city_code = ANY(%s)").format(t=sql.Identifier(layer.id)), (cities,)
+            )
+            replaced = cur.rowcount
+        source_id = insert_source(
+            cur,
+            layer.id,
+            info,
+            file_name=file.name if file else None,
+            file_sha256=_sha256(file) if file else None,
+            city_codes=cities,
+            row_count=len(frame),
+            report=json.dumps(report, ensure_ascii=False),
+        )
+        cols = [c.name for c in layer.public_columns] + ["city_code", "feature_key", "sample"]
+        ident = sql.SQL(", ").join(map(sql.Identifier, ["id", *cols, "geom"]))
+        cur.execute(
+            sql.SQL("INSERT INTO {t} ({c}, source_id) SELECT {c}, %s FROM stage").format(
+                t=sql.Identifier(layer.id), c=ident
+            ),
+            (source_id,),
+        )
+        private = _private_rows(layer, frame)
+        if private is not None:
+            _store_private(cur, layer, private)
+        version = bump_version(cur, layer.id)
+        if layer.id in {lyr.derived_from for lyr in LAYERS.values()}:
+            report.extend(derive_zones(cur, cities))
+    # Fresh statistics right away, so the planner uses the GiST index on the new rows.
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(layer.id)))
+    if idle:
+        conn.commit()
+    return ImportResult(layer.id, len(frame), cities, source_id, version, report, replaced)
+
+
+def _store_private(cur: psycopg.Cursor, layer: Layer, private: pd.DataFrame) -> None:
+    """Write personal data to the private schema, keyed by the new row ids."""
+    names = [c for c in private.columns if c != "_row"]
+    cur.execute(
+        sql.SQL("CREATE TEMP TABLE stage_private ({cols}, _row int) ON COMMIT DROP").format(
+            cols=sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(n)) for n in names)
+        )
+    )
+    rows = private.astype(object).where(private.notna(), None)
+    with cur.copy(
+        sql.SQL("COPY stage_private ({}, _row) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, names)))
+    ) as copy:
+        for row in rows[[*names, "_row"]].itertuples(index=False, name=None):
+            copy.write_row(row)
+    cur.execute(
+        sql.SQL(
+            "INSERT INTO private.{p} ({k}, {cols}, sample) SELECT s.id, {pcols}, s.sample "
+            "FROM stage_private p JOIN stage s USING (_row)"
+        ).format(
+            p=sql.Identifier(layer.private_table),
+            k=sql.Identifier(layer.private_key),
+            cols=sql.SQL(", ").join(map(sql.Identifier, names)),
+            pcols=sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(n)) for n in names),
+        )
+    )
+
+
+def import_file(
+    conn: psycopg.Connection,
+    layer_id: str,
+    path: Path,
+    info: SourceInfo | None = None,
+    *,
+    crs: str | None = None,
+    city: str | None = None,
+    replace: bool = False,
+    layer_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Read, map, validate and load one file; on any error nothing in the database changes."""
+    if layer_id not in LAYERS:
+        raise ImportFailed(f"unknown layer '{layer_id}': one of {', '.join(LAYERS)}")
+    layer = get_layer(layer_id)
+    if layer.derived_from:
+        raise ImportFailed(f"layer {layer_id} is derived from {layer.derived_from}; import that layer instead")
+    frame, report = read_file(Path(path), crs=crs, layer_name=layer_name)
+    mapped = map_columns(frame, layer, city, report)
+    info = info or SourceInfo(title=Path(path).name)
+    return load_frame(conn, layer, mapped, info, replace=replace, file=Path(path), report=report, progress=progress)

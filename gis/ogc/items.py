@@ -1,0 +1,127 @@
+"""SQL for OGC API Features items: PostGIS builds each Feature's JSON text; values only as bind parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gis.geo import GEOGRAPHIC_SRIDS as GEOGRAPHIC
+from gis.geo import STORAGE_SRID
+from gis.ogc.crs import OutCrs
+from gis.sql import q
+from layers.base import Col, Layer
+
+
+@dataclass
+class ItemsQuery:
+    """A parsed, validated items request."""
+
+    layer: Layer
+    crs: OutCrs
+    limit: int = 100
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_crs: OutCrs | None = None
+    properties: list[str] | None = None
+    sortby: list[tuple[str, bool]] = field(default_factory=list)
+    interval: tuple[datetime | None, datetime | None] | None = None
+    equals: dict[str, Any] = field(default_factory=dict)
+    filter_sql: str | None = None
+    filter_params: list[Any] = field(default_factory=list)
+
+
+def property_columns(layer: Layer, only: list[str] | None = None) -> list[Col | str]:
+    """The published properties: the declared public columns plus city_code and sample."""
+    cols: list[Col | str] = [*layer.public_columns, "city_code", "sample"]
+    if only is not None:
+        cols = [c for c in cols if (c if isinstance(c, str) else c.name) in only]
+    return cols
+
+
+def _name(c: Col | str) -> str:
+    return c if isinstance(c, str) else c.name
+
+
+def geometry_sql(crs: OutCrs, column: str = "geom") -> str:
+    """The geometry expression in the output CRS and axis order."""
+    expr = q(column) if crs.srid in GEOGRAPHIC else f"ST_Transform({q(column)}, {crs.srid})"
+    if crs.north_first:
+        expr = f"ST_FlipCoordinates({expr})"
+    return expr
+
+
+def feature_sql(layer: Layer, crs: OutCrs, only: list[str] | None = None, alias: str = "t") -> str:
+    """Text of one GeoJSON Feature per row, built by PostgreSQL."""
+    props = ", ".join(f"'{_name(c)}', {alias}.{q(_name(c))}" for c in property_columns(layer, only))
+    geom = geometry_sql(crs, "geom").replace('"geom"', f'{alias}."geom"')
+    return (
+        f"""'{{"type":"Feature","id":' || {alias}.id || ',"geometry":' || ST_AsGeoJSON({geom}, {crs.decimals}, 0) """
+        f"""|| ',"properties":' || json_build_object({props})::text || '}}'"""
+    )
+
+
+def envelope_sql(crs: OutCrs, first: int) -> str:
+    """A bbox envelope from four parameters, in the storage SRID (the column is never transformed)."""
+    a, b, c, d = (f"${first + i}::double precision" for i in range(4))
+    if crs.north_first:  # bbox values follow the CRS axis order: (minlat, minlon, maxlat, maxlon)
+        a, b, c, d = b, a, d, c
+    if crs.srid in GEOGRAPHIC:
+        return f"ST_MakeEnvelope({a}, {b}, {c}, {d}, {STORAGE_SRID})"
+    return f"ST_Transform(ST_MakeEnvelope({a}, {b}, {c}, {d}, {crs.srid}), {STORAGE_SRID})"
+
+
+def where_sql(query: ItemsQuery, params: list[Any]) -> str:
+    """The WHERE clause; appends its values to params (filter values come first, numbered from $1)."""
+    params.extend(query.filter_params)
+    clauses = [f"({query.filter_sql})"] if query.filter_sql else []
+    if query.bbox is not None:
+        env = envelope_sql(query.bbox_crs or query.crs, len(params) + 1)
+        params.extend(query.bbox)
+        clauses.append(f'"geom" && {env} AND ST_Intersects("geom", {env})')
+    if query.interval is not None and query.layer.time_column:
+        start, end = query.interval
+        col = q(query.layer.time_column)
+        if start is not None:
+            params.append(start)
+            clauses.append(f"{col} >= ${len(params)}::timestamptz")
+        if end is not None:
+            params.append(end)
+            clauses.append(f"{col} <= ${len(params)}::timestamptz")
+    for name, value in query.equals.items():
+        params.append(value)
+        clauses.append(f"{q(name)}::text = ${len(params)}::text")
+    return " AND ".join(clauses) if clauses else "TRUE"
+
+
+def order_sql(query: ItemsQuery) -> str:
+    """ORDER BY from sortby, always ending with id so pages are stable."""
+    parts = [f"{q(c)} {'DESC' if desc else 'ASC'} NULLS LAST" for c, desc in query.sortby if c != "id"]
+    id_desc = any(c == "id" and desc for c, desc in query.sortby)
+    parts.append(f"id {'DESC' if id_desc else 'ASC'}")
+    return ", ".join(parts)
+
+
+def items_sql(query: ItemsQuery) -> tuple[str, list[Any]]:
+    """One row of feature text per item, limit+1 rows so the caller knows whether a next page exists."""
+    params: list[Any] = []
+    where = where_sql(query, params)
+    params.extend([query.limit + 1, query.offset])
+    n = len(params)
+    sql = (
+        f"SELECT {feature_sql(query.layer, query.crs, query.properties)} "
+        f"FROM {q(query.layer.id)} t WHERE {where} ORDER BY {order_sql(query)} LIMIT ${n - 1} OFFSET ${n}"
+    )
+    return sql, params
+
+
+def count_sql(query: ItemsQuery) -> tuple[str, list[Any]]:
+    """COUNT(*) of the matching rows (run only when asked for)."""
+    params: list[Any] = []
+    where = where_sql(query, params)
+    return f"SELECT count(*) FROM {q(query.layer.id)} WHERE {where}", params
+
+
+def item_sql(layer: Layer, crs: OutCrs) -> str:
+    """One feature by id ($1)."""
+    return f"SELECT {feature_sql(layer, crs)} FROM {q(layer.id)} t WHERE t.id = $1"
