@@ -45,13 +45,3 @@ LAYERS: dict[str, Layer] = {
 def get_layer(layer_id: str) -> Layer:
     """The declared layer; KeyError when unknown."""
     return LAYERS[layer_id]
-
-
-def layer_or_404(layer_id: str) -> Layer:
-    """The declared layer, or NotFound (a 404 for API clients) naming where the list is."""
-    from gis.errors import NotFound
-
-    layer = LAYERS.get(layer_id)
-    if layer is None:
-        raise NotFound(f"unknown collection '{layer_id[:60]}'; see /collections")
-    return layer

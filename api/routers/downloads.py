@@ -23,6 +23,7 @@ from api.formats import csv_columns, csv_sql
 from api.respond import cache_headers, layer_etag, not_modified
 from gis.catalog import layer_or_404
 from gis.errors import InvalidParameter
+from gis.geo import STORAGE_SRID
 from gis.ogc.crs import CRS84, SUPPORTED
 from gis.ogc.items import feature_sql, property_columns
 from gis.runtime import Runtime
@@ -139,7 +140,7 @@ def _write_gpkg(path: FsPath, layer: Layer, names: list[str], rows: list, source
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame([dict(r) for r in rows], columns=["id", *names, "wkb"])
     geoms = shapely.from_wkb(frame.pop("wkb").to_numpy())
-    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=6668)
+    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_SRID)
     licence = ", ".join(dict.fromkeys(s["licence"] for s in sources))
     attribution = " / ".join(dict.fromkeys(s["attribution"] for s in sources))
     fd, tmp = tempfile.mkstemp(suffix=".gpkg", dir=path.parent)

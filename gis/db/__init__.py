@@ -1,1 +1,1 @@
-"""The database: connections, the embedded cluster, migrations, shared tables, provenance and layer versions."""
+"""The database: connections, the embedded cluster, running migrations, shared tables, provenance, versions, roles."""

@@ -9,7 +9,7 @@ from alembic.config import Config
 
 from gis.settings import Settings
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def alembic_config(url: str, public_role: str | None = None) -> Config:

@@ -9,14 +9,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyproj import Transformer
-
 from gis.cities import CITIES, PREFECTURE
 from gis.errors import ImportFailed
+from gis.geo import STORAGE_SRID, in_japan, transformer
 from gis.geocode.chiban import parse_rest
 from gis.geocode.model import MACHIAZA, MACHIAZA_DETAIL, PARCEL
 from gis.geocode.normalize import normalize
-from gis.ingest.readers import JAPAN_BOUNDS
 
 LAYER_ID = "address_points"
 # (publisher, licence, attribution) of the default provenance.
@@ -27,7 +25,6 @@ ABR = (
 )
 MLIT = ("国土交通省 位置参照情報", "位置参照情報 利用約款", "「位置参照情報」（国土交通省）を加工して作成")
 # Coordinates are stored in JGD2011; JGD2000 and WGS84 lon/lat are transformed, anything else is refused.
-STORAGE_SRID = 6668
 CONVERTIBLE_SRIDS = (4612, 4326)
 MAX_LISTED = 5
 
@@ -232,13 +229,12 @@ def line_list(lines: list[int]) -> str:
 
 
 def _in_japan(lon: float, lat: float) -> bool:
-    x0, y0, x1, y1 = JAPAN_BOUNDS
-    return x0 <= lon <= x1 and y0 <= lat <= y1
+    return in_japan(lon, lat, lon, lat)
 
 
 def locate(rows: list[AddressRow], name: str, skip: Skips, report: list[str]) -> list[Point]:
     """Parse, check and transform coordinates; rows without any are skipped, unreadable ones refuse the file."""
-    out, bad, swapped, transformers = [], [], 0, {}
+    out, bad, swapped = [], [], 0
     for r in rows:
         if not r.lon and not r.lat:
             skip["no_xy"].append(r.line)
@@ -258,8 +254,7 @@ def locate(rows: list[AddressRow], name: str, skip: Skips, report: list[str]) ->
             lon, lat, swapped = lat, lon, swapped + 1
         srid = int(srid_text)
         if srid != STORAGE_SRID:
-            tr = transformers.setdefault(srid, Transformer.from_crs(srid, STORAGE_SRID, always_xy=True))
-            lon, lat = tr.transform(lon, lat)
+            lon, lat = transformer(srid, STORAGE_SRID).transform(lon, lat)
         out.append((r, lon, lat))
     if bad:
         raise ImportFailed(

@@ -16,11 +16,11 @@ import psycopg
 from gis.cities import CITIES
 from gis.db.provenance import SourceInfo, bump_version, insert_source
 from gis.errors import ImportFailed
+from gis.geo import STORAGE_SRID
 from gis.geocode.address_layouts import (
     LAYER_ID,
     MAX_LISTED,
     SKIPPED,
-    STORAGE_SRID,
     Point,
     Skips,
     city_of,

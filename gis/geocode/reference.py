@@ -6,10 +6,12 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
+from gis.cities import CITIES
+
 from .model import MACHIAZA, MACHIAZA_DETAIL, Town
 from .normalize import fold_key
 
-SERVICE_CITIES = ("41205", "41206")
+SERVICE_CITIES = tuple(CITIES)
 OAZA_CSV = Path("addresses/imari_takeo_oaza_geolonia.csv")
 POSTAL_CSV = Path("addresses/imari_takeo_postal_codes_japanpost.csv")
 CITIES_CSV = Path("boundaries/saga_cities_abr.csv")

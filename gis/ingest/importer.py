@@ -15,6 +15,7 @@ from psycopg import sql
 
 from gis.db.provenance import SourceInfo, bump_version, insert_source
 from gis.errors import ImportFailed
+from gis.geo import STORAGE_SRID
 from gis.ingest.derive import derive_zones
 from gis.ingest.mapping import map_columns
 from gis.ingest.readers import read_file
@@ -56,7 +57,7 @@ def _copy_stage(cur: psycopg.Cursor, layer: Layer, frame: pd.DataFrame, progress
         )
     )
     cur.execute("ALTER TABLE stage ADD COLUMN _row int")
-    geoms = shapely.set_srid(frame["geom"].to_numpy(), 6668)
+    geoms = shapely.set_srid(frame["geom"].to_numpy(), STORAGE_SRID)
     wkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
     ordered = frame[cols].astype(object).where(frame[cols].notna(), None)
     target = sql.SQL("COPY stage ({cols}, geom, _row) FROM STDIN").format(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 
+from gis.cities import CITIES
 from gis.db.provenance import SourceInfo, bump_version, insert_source
 from gis.errors import ImportFailed
 from gis.ingest.importer import ImportResult, load_frame
@@ -99,7 +100,7 @@ def load_entry(conn: psycopg.Connection, data_dir: Path, entry: dict, info: Sour
     frame, report = read_file(path)
     if entry.get("dissolve"):
         code = next(c for c in ("N03_007", "city_code") if c in frame.columns)
-        frame = frame[frame[code].isin(["41205", "41206"])].dissolve(by=code, as_index=False)
+        frame = frame[frame[code].isin(list(CITIES))].dissolve(by=code, as_index=False)
         report.append(f"{code} ごとに {len(frame)} 件へ統合（島を含むマルチポリゴン）")
     mapped = map_columns(frame, layer, entry.get("city"), report)
     return load_frame(conn, layer, mapped, info, replace=True, file=path, report=report)

@@ -13,10 +13,9 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from gis.errors import ImportFailed
+from gis.geo import STORAGE_SRID, in_japan
 
-STORAGE_CRS = CRS.from_epsg(6668)
-# Japan, generously: a reprojected file outside this box had the wrong CRS or swapped axes.
-JAPAN_BOUNDS = (122.0, 20.0, 154.0, 46.0)
+STORAGE_CRS = CRS.from_epsg(STORAGE_SRID)
 LON_NAMES = ("lon", "lng", "longitude", "経度", "x", "long", "point_lng")
 LAT_NAMES = ("lat", "latitude", "緯度", "y", "point_lat")
 FORMATS = {
@@ -120,8 +119,7 @@ def read_file(path: Path, crs: str | None = None, layer_name: str | None = None)
             raise ImportFailed(f"cannot transform from {src.to_string()} to EPSG:6668: {e}") from e
         report.append(f"座標系 {src.to_string()} → EPSG:6668 に変換")
     minx, miny, maxx, maxy = frame.total_bounds
-    jx0, jy0, jx1, jy1 = JAPAN_BOUNDS
-    if not (jx0 <= minx and maxx <= jx1 and jy0 <= miny and maxy <= jy1):
+    if not in_japan(minx, miny, maxx, maxy):
         raise ImportFailed(
             f"coordinates fall outside Japan after reading as {src.to_string()} "
             f"(bounds {minx:.3f},{miny:.3f},{maxx:.3f},{maxy:.3f}): wrong --crs or swapped lat/lon?"
@@ -131,9 +129,7 @@ def read_file(path: Path, crs: str | None = None, layer_name: str | None = None)
 
 def _guess_geographic(frame: gpd.GeoDataFrame, path: Path, report: list[str]) -> gpd.GeoDataFrame:
     """A file without a CRS is accepted only when its coordinates are plainly lon/lat in Japan."""
-    minx, miny, maxx, maxy = frame.total_bounds
-    jx0, jy0, jx1, jy1 = JAPAN_BOUNDS
-    if jx0 <= minx and maxx <= jx1 and jy0 <= miny and maxy <= jy1:
+    if in_japan(*frame.total_bounds):
         report.append("座標系の記載なし: 経緯度（EPSG:6668）とみなした")
         return frame.set_crs(STORAGE_CRS)
     raise ImportFailed(f"{path.name} declares no CRS and is not lon/lat: pass --crs (e.g. EPSG:6670)")

@@ -15,6 +15,7 @@ from shapely.geometry import mapping, shape
 
 from gis.errors import InvalidParameter
 from gis.ogc.cql_parse import GEOM_FORMATS, MAX_DEPTH, MAX_LENGTH, bbox_polygon, parse_filter
+from gis.sql import q
 
 __all__ = ["CompiledFilter", "compile_filter", "parse_filter", "queryables_schema", "MAX_LENGTH", "MAX_DEPTH"]
 
@@ -66,10 +67,6 @@ def _kind(value: Any) -> str | None:
     return next((kind for kind, types in _LITERAL_TYPES if isinstance(value, types)), None)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _deeper(depth: int) -> int:
     if depth >= MAX_DEPTH:
         raise InvalidParameter(f"Filter is nested too deeply (more than {MAX_DEPTH} levels)")
@@ -97,9 +94,9 @@ class _Compiler:
     def attribute(self, name: Any) -> _Typed:
         name = str(name)
         if name == self.geometry or (name == "geometry" and name not in self.columns):
-            return _Typed(_quote(self.geometry), "geometry", f"property '{name}'")
+            return _Typed(q(self.geometry), "geometry", f"property '{name}'")
         if name in self.columns:
-            return _Typed(_quote(name), self.columns[name], f"property '{name}'")
+            return _Typed(q(name), self.columns[name], f"property '{name}'")
         names = ", ".join(sorted({*self.columns, self.geometry}))
         raise InvalidParameter(f"Unknown property '{name[:64]}' in filter; queryable properties are: {names}")
 

@@ -96,13 +96,12 @@ class _Transformer(_text_parser.CQLTransformer):
 
 @cache
 def _text_lark() -> Any:
+    # No fallback to pygeofilter's stock parser: it would silently undo the AND/OR precedence fix. A pygeofilter
+    # whose grammar we cannot extend fails here, loudly (tests/test_cql.py runs this at every test session).
     here = Path(_text_parser.__file__)
-    try:
-        grammar = here.with_name("grammar.lark").read_text(encoding="utf-8") + _GRAMMAR_EXTRA
-        options = {"parser": "lalr", "maybe_placeholders": False, "import_paths": [str(here.parent.parent)]}
-        return lark.Lark(grammar, transformer=_Transformer(), **options)
-    except Exception:  # a future pygeofilter grammar we cannot extend: fall back to its stock parser
-        return _text_parser.parser
+    grammar = here.with_name("grammar.lark").read_text(encoding="utf-8") + _GRAMMAR_EXTRA
+    options = {"parser": "lalr", "maybe_placeholders": False, "import_paths": [str(here.parent.parent)]}
+    return lark.Lark(grammar, transformer=_Transformer(), **options)
 
 
 def _syntax_error(exc: BaseException) -> InvalidParameter:

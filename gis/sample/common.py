@@ -16,10 +16,12 @@ import shapely
 from shapely import Geometry
 from shapely.geometry import Point, mapping
 
-IMARI, TAKEO = "41205", "41206"
+from gis.cities import CITIES as CITY_TABLE
+
+IMARI, TAKEO = tuple(CITY_TABLE)
 CITIES = (IMARI, TAKEO)
-CITY_NAMES = {IMARI: "伊万里市", TAKEO: "武雄市"}
-LG_CODES = {IMARI: "412058", TAKEO: "412066"}
+CITY_NAMES = {c.code: c.name for c in CITY_TABLE.values()}
+LG_CODES = {c.code: c.lg_code for c in CITY_TABLE.values()}
 PREFIX = "（サンプル）"
 CRS_MEMBER = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6668"}}
 PRECISION = 1e-7  # 7 decimals of a degree, about 1 cm
