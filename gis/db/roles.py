@@ -62,10 +62,9 @@ async def check_public_role(conn: asyncpg.Connection, role: str) -> None:
 
 def login_error(role: str, exc: BaseException) -> ConfigurationError:
     """The message for a public role that cannot log in (missing, NOLOGIN, wrong password)."""
-    if isinstance(exc, asyncpg.InvalidPasswordError):
-        why = "its password is wrong or unset (GIS_PUBLIC_PASSWORD)"
-    elif isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):
-        why = "it does not exist or may not log in"
+    # PostgreSQL answers a missing role like a wrong password (it does not reveal which roles exist).
+    if isinstance(exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
+        why = "it does not exist, may not log in, or its password (GIS_PUBLIC_PASSWORD) is wrong"
     else:
         why = f"the login failed ({type(exc).__name__})"
     return ConfigurationError(
