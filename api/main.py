@@ -10,6 +10,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from api.deps import clean_query
 from api.errors import install_error_handlers
+from api.limits import BodyLimit
 from api.openapi import install_openapi
 from api.routers import admin, downloads, features, health, lookup, maps, pages, tiles
 from gis.runtime import Runtime
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(clean_query)],
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Outermost: an over-large body is refused before any other layer reads it.
+    upload = settings.max_upload_mib * 1024 * 1024
+    app.add_middleware(BodyLimit, default=settings.max_body_kib * 1024, larger={"/admin/": upload})
     install_error_handlers(app)
     install_openapi(app)
     for module in (pages, health, features, downloads, lookup, admin, tiles, maps):

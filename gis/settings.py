@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     response_cache_mib: int = Field(default=64, alias="GIS_RESPONSE_CACHE_MIB", description="response cache bound")
     tile_cache_mib: int = Field(default=128, alias="GIS_TILE_CACHE_MIB", description="tile cache bound; 0: off")
     meta_cache_mib: int = Field(default=32, alias="GIS_META_CACHE_MIB", description="metadata, pages, geocoder")
+    max_body_kib: int = Field(default=2048, alias="GIS_MAX_BODY_KIB", description="request body limit (lookups)")
+    max_upload_mib: int = Field(default=64, alias="GIS_MAX_UPLOAD_MIB", description="body limit of staff uploads")
 
     @field_validator("public_role")
     @classmethod

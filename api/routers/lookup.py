@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Rt
@@ -61,12 +62,24 @@ async def lookup(
     return _json(await service.lookup_point(rt, lat, lon, uncertainty_m, geojson))
 
 
+LOT_BODY = {
+    "required": True,
+    "description": "GeoJSON Polygon or MultiPolygon (or a Feature holding one), lon/lat; at most GIS_MAX_BODY_KIB",
+    "content": {"application/json": {"schema": {"type": "object"}}, "application/geo+json": {"schema": {}}},
+}
+PARSE_IN_THREAD = 64 * 1024  # larger bodies are parsed off the event loop, so other requests keep flowing
+
+
 @router.post(
-    "/lookup", summary="Every layer a lot touches: area shares, majority 用途, weighted ratios, stricter fire rule"
+    "/lookup",
+    summary="Every layer a lot touches: area shares, majority 用途, weighted ratios, stricter fire rule",
+    openapi_extra={"requestBody": LOT_BODY},
 )
-async def lookup_lot(
-    rt: Rt,
-    body: Annotated[dict, Body(description="GeoJSON Polygon or MultiPolygon (or a Feature holding one), lon/lat")],
-) -> Response:
+async def lookup_lot(rt: Rt, request: Request) -> Response:
     """The report for a lot polygon."""
+    raw = await request.body()
+    try:
+        body = await asyncio.to_thread(orjson.loads, raw) if len(raw) > PARSE_IN_THREAD else orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidParameter("body: not valid JSON (expected a GeoJSON Polygon, MultiPolygon or Feature)") from None
     return _json(await service.lookup_lot(rt, body))

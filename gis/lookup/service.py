@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -157,6 +158,7 @@ async def lookup_address(rt: Runtime, address: str, geojson: bool) -> dict:
 
 async def lookup_lot(rt: Runtime, body: Any) -> dict:
     """The report for a lot polygon (GeoJSON Polygon/MultiPolygon or a Feature holding one)."""
-    geometry, area = validate_lot(body)
+    # Up to 10,000 vertices are parsed, repaired and projected: off the event loop.
+    geometry, area = await asyncio.to_thread(validate_lot, body)
     query = {"lot": geometry, "lot_area_m2": area}
     return await _report(rt, lat=None, lon=None, lot=geometry, reach=0.0, precise=True, query=query)
