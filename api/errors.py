@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,6 +13,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gis.errors import GisError
 
 log = logging.getLogger("gis.api")
+# What a request meets when the database stops or restarts under it (SQLSTATE classes 08 and 57P, a connection
+# closed mid-operation, a pool that cannot connect).
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InternalClientError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 def error_body(code: str, description: str) -> dict[str, str]:
@@ -45,6 +55,18 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         text = exc.detail if isinstance(exc.detail, str) else "error"
         return JSONResponse(error_body(code, text), status_code=exc.status_code, headers=exc.headers)
+
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        # The database went away mid-request (a restart, an outage): a 503 the client may retry, not a 500.
+        log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+        return JSONResponse(
+            error_body("DatabaseUnavailable", "the database is not reachable right now; try again shortly"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    for kind in DATABASE_DOWN:
+        app.add_exception_handler(kind, database_down)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

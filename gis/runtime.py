@@ -36,7 +36,12 @@ async def _acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     try:
         yield conn
     finally:
-        await pool.release(conn)
+        # A connection the server closed mid-query cannot be reset; the pool drops it either way, and the
+        # query's own error (not the release's) is what the caller should see.
+        try:
+            await pool.release(conn)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError):
+            log.debug("a broken connection was not returned to the pool")
 
 
 @dataclass
