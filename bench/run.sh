@@ -40,6 +40,8 @@ PGPORT=${BENCH_PG_PORT:-54329}
 PSQL=/usr/lib/postgresql/15/bin/psql
 BENCH_URL=postgresql://bench:bench@127.0.0.1:$PGPORT/bench
 GIS_URL=postgresql://bench:bench@127.0.0.1:$PGPORT/gis
+GIS_BENCH_PUBLIC_PASSWORD=${GIS_BENCH_PUBLIC_PASSWORD:-bench-public-secret}  # same default as systems.sh
+export GIS_PUBLIC_PASSWORD=$GIS_BENCH_PUBLIC_PASSWORD
 SU_URL=postgresql://postgres@127.0.0.1:$PGPORT   # pg.sh trusts loopback connections
 BOUNDARIES=$REPO/data/boundaries/saga_municipalities_n03_2022.geojson
 ZONING_N=20000 FARMLAND_N=200000 POINTS_N=50000   # make_data.py defaults, as in the reference run
@@ -109,10 +111,12 @@ t=$(now)
 if [ "$(psql_su postgres -c "SELECT 1 FROM pg_database WHERE datname = 'gis'")" != 1 ]; then
   psql_su postgres -c "CREATE DATABASE gis OWNER bench"
 fi
-psql_su postgres <<'EOF'
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gis_public') THEN CREATE ROLE gis_public NOLOGIN; END IF;
-END $$;
+# Public requests log in as gis_public with a password of its own (the service refuses to start otherwise).
+psql_su postgres <<EOF
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gis_public') THEN CREATE ROLE gis_public; END IF;
+END \$\$;
+ALTER ROLE gis_public LOGIN PASSWORD '$GIS_BENCH_PUBLIC_PASSWORD';
 GRANT gis_public TO bench;
 EOF
 psql_su gis -c "CREATE EXTENSION IF NOT EXISTS postgis"

@@ -15,7 +15,8 @@
 GIS_BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GIS_BENCH_PORT=${GIS_BENCH_PORT:-8090}
 GIS_BENCH_DB=postgresql://bench:bench@127.0.0.1:${BENCH_PG_PORT:-54329}/gis
-GIS_BENCH_START="env -u DATABASE_READ_URL DATABASE_URL=$GIS_BENCH_DB $GIS_BENCH_REPO/.venv/bin/gis serve --host 127.0.0.1 --port $GIS_BENCH_PORT --workers ${BENCH_WORKERS:-2} --no-load"
+GIS_BENCH_PUBLIC_PASSWORD=${GIS_BENCH_PUBLIC_PASSWORD:-bench-public-secret}
+GIS_BENCH_START="env -u DATABASE_READ_URL DATABASE_URL=$GIS_BENCH_DB GIS_PUBLIC_PASSWORD=$GIS_BENCH_PUBLIC_PASSWORD $GIS_BENCH_REPO/.venv/bin/gis serve --host 127.0.0.1 --port $GIS_BENCH_PORT --workers ${BENCH_WORKERS:-2} --no-load"
 GIS_BENCH_VERSION="$GIS_BENCH_REPO/.venv/bin/python -c \"import importlib.metadata as m; print(\\\"imari-takeo-gis\\\", m.version(\\\"imari-takeo-gis\\\"), \\\"fastapi\\\", m.version(\\\"fastapi\\\"), \\\"uvicorn\\\", m.version(\\\"uvicorn\\\"), \\\"asyncpg\\\", m.version(\\\"asyncpg\\\"))\""
 GIS_BENCH_URL=http://127.0.0.1:$GIS_BENCH_PORT
 
