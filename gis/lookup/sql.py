@@ -62,24 +62,24 @@ def _nearest(layer: Layer, lk: Lookup) -> str:
     )
 
 
-def _within(layer: Layer, lk: Lookup) -> str:
-    metres = f"({lk.radius_m!r} + p.r)" if lk.add_reach else repr(lk.radius_m)
+def _near(layer: Layer, lk: Lookup, metres: str, box: str) -> str:
+    """Rows within `metres` of the point or lot (the index test on `box`), nearest first."""
     extra = f" AND ({lk.where})" if lk.where else ""
     limit = f" LIMIT {lk.limit}" if lk.limit else ""
     return _agg(
         f"SELECT {_cols(layer, lk)}, {_distance()} FROM {q(layer.id)} t, p "
-        f"WHERE t.geom && ST_Expand(p.box, {metres} * {DEG_PER_M}) AND ST_DWithin(t.geom_m, p.m, {metres}){extra} "
-        f"ORDER BY distance_m, t.id{limit}"
+        f"WHERE t.geom && {box} AND ST_DWithin(t.geom_m, p.m, {metres}){extra} ORDER BY distance_m, t.id{limit}"
     )
+
+
+def _within(layer: Layer, lk: Lookup) -> str:
+    metres = f"({lk.radius_m!r} + p.r)" if lk.add_reach else repr(lk.radius_m)
+    return _near(layer, lk, metres, f"ST_Expand(p.box, {metres} * {DEG_PER_M})")
 
 
 def _parcels(layer: Layer, lk: Lookup) -> str:
-    limit = f" LIMIT {lk.limit}" if lk.limit else ""
-    return _agg(
-        f"SELECT {_cols(layer, lk)}, {_distance()} FROM {q(layer.id)} t, p "
-        f"WHERE t.geom && p.box AND ST_DWithin(t.geom_m, p.m, least(p.r, {lk.radius_m!r})) "
-        f"ORDER BY distance_m, t.id{limit}"
-    )
+    # Within the answer's own uncertainty (p.box already covers it), but never further than radius_m.
+    return _near(layer, lk, f"least(p.r, {lk.radius_m!r})", "p.box")
 
 
 def _containing(layer: Layer, lk: Lookup) -> str:
