@@ -42,6 +42,12 @@ def import_(
     crs: Annotated[str | None, typer.Option(help="source CRS when the file has none or a wrong one")] = None,
     city: Annotated[str | None, typer.Option(help="city code 41205|41206 when the file has none")] = None,
     replace: Annotated[bool, typer.Option(help="replace this layer's rows of the file's cities")] = False,
+    force: Annotated[
+        bool, typer.Option(help="let --replace drop most of a city's rows or move its extent (refused otherwise)")
+    ] = False,
+    allow_outside: Annotated[
+        bool, typer.Option(help="keep features lying outside their city (refused otherwise; counted in the report)")
+    ] = False,
     layer_name: Annotated[str | None, typer.Option(help="layer inside a GeoPackage")] = None,
     title: Annotated[str | None, typer.Option(help="source title")] = None,
     publisher: Annotated[str, typer.Option(help="publisher")] = "不明（職員による取込）",
@@ -84,6 +90,8 @@ def import_(
                 crs=crs,
                 city=city,
                 replace=replace,
+                force=force,
+                allow_outside=allow_outside,
                 layer_name=layer_name,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )

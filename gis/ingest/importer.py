@@ -12,13 +12,16 @@ import pandas as pd
 import psycopg
 import shapely
 from psycopg import sql
+from pyproj import CRS
 
 from gis.db.provenance import SourceInfo, bump_version, insert_source
 from gis.errors import ImportFailed
 from gis.geo import STORAGE_SRID
+from gis.ingest.checks import check_inside, check_replace
+from gis.ingest.crsfit import connection_areas
 from gis.ingest.derive import derive_zones
 from gis.ingest.mapping import map_columns
-from gis.ingest.readers import read_file
+from gis.ingest.readers import read_source
 from layers import LAYERS, get_layer
 from layers.base import Layer
 
@@ -36,6 +39,7 @@ class ImportResult:
     version: int
     report: list[str] = field(default_factory=list)
     replaced: int = 0
+    outside: int = 0
 
 
 def _sha256(path: Path) -> str:
@@ -92,11 +96,18 @@ def load_frame(
     info: SourceInfo,
     *,
     replace: bool,
+    force: bool = False,
+    allow_outside: bool = False,
+    source_crs: CRS | None = None,
     file: Path | None = None,
     report: list[str] | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Load a mapped frame in one transaction: stage, (replace), insert, private rows, version, provenance."""
+    """Load a mapped frame in one transaction: stage, check, (replace), insert, private rows, version, provenance.
+
+    `source_crs` is the CRS the file's coordinates were read as (for the "wrong CRS" hint); `allow_outside`
+    keeps features outside their city, `force` lets --replace drop most of a city's rows or move them.
+    """
     report = report if report is not None else []
     cities = sorted(set(frame["city_code"]))
     frame = frame.copy()
@@ -105,11 +116,14 @@ def load_frame(
         # One writer per layer at a time; readers keep seeing the old rows until commit.
         cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(sql.Identifier(layer.id)))
         _copy_stage(cur, layer, frame, progress)
+        geoms = frame["geom"].to_numpy()
+        outside = check_inside(cur, layer.id, cities, geoms, source_crs, allow_outside=allow_outside, report=report)
         cur.execute(
             sql.SQL("UPDATE stage SET id = nextval(pg_get_serial_sequence({t}, 'id'))").format(t=sql.Literal(layer.id))
         )
         replaced = 0
         if replace:
+            check_replace(cur, layer.id, cities, force=force, report=report)
             # Keep feature ids stable across re-imports of the same features.
             cur.execute(
                 sql.SQL(
@@ -161,7 +175,7 @@ def load_frame(
     conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(layer.id)))
     if idle:
         conn.commit()
-    return ImportResult(layer.id, len(frame), cities, source_id, version, report, replaced)
+    return ImportResult(layer.id, len(frame), cities, source_id, version, report, replaced, outside)
 
 
 def _store_private(cur: psycopg.Cursor, layer: Layer, private: pd.DataFrame) -> None:
@@ -200,6 +214,8 @@ def import_file(
     crs: str | None = None,
     city: str | None = None,
     replace: bool = False,
+    force: bool = False,
+    allow_outside: bool = False,
     layer_name: str | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
@@ -209,7 +225,19 @@ def import_file(
     layer = get_layer(layer_id)
     if layer.derived_from:
         raise ImportFailed(f"layer {layer_id} is derived from {layer.derived_from}; import that layer instead")
-    frame, report = read_file(Path(path), crs=crs, layer_name=layer_name)
-    mapped = map_columns(frame, layer, city, report)
+    source = read_source(Path(path), crs=crs, layer_name=layer_name, areas=connection_areas(conn))
+    mapped = map_columns(source.frame, layer, city, source.report)
     info = info or SourceInfo(title=Path(path).name)
-    return load_frame(conn, layer, mapped, info, replace=replace, file=Path(path), report=report, progress=progress)
+    return load_frame(
+        conn,
+        layer,
+        mapped,
+        info,
+        replace=replace,
+        force=force,
+        allow_outside=allow_outside,
+        source_crs=source.crs,
+        file=Path(path),
+        report=source.report,
+        progress=progress,
+    )

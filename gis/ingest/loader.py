@@ -17,7 +17,7 @@ from gis.db.provenance import SourceInfo, bump_version, insert_source
 from gis.errors import ImportFailed
 from gis.ingest.importer import ImportResult, load_frame
 from gis.ingest.mapping import map_columns
-from gis.ingest.readers import read_file
+from gis.ingest.readers import read_source
 from layers import get_layer
 
 Log = Callable[[str], None]
@@ -97,13 +97,15 @@ def load_entry(conn: psycopg.Connection, data_dir: Path, entry: dict, info: Sour
     """Load one manifest entry with --replace semantics."""
     layer = get_layer(entry["layer"])
     path = data_dir / entry["file"]
-    frame, report = read_file(path)
+    source = read_source(path)
+    frame, report = source.frame, source.report
     if entry.get("dissolve"):
         code = next(c for c in ("N03_007", "city_code") if c in frame.columns)
         frame = frame[frame[code].isin(list(CITIES))].dissolve(by=code, as_index=False)
         report.append(f"{code} ごとに {len(frame)} 件へ統合（島を含むマルチポリゴン）")
     mapped = map_columns(frame, layer, entry.get("city"), report)
-    return load_frame(conn, layer, mapped, info, replace=True, file=path, report=report)
+    # The guards stay on: the bundled files lie inside their cities and replace themselves (same rows).
+    return load_frame(conn, layer, mapped, info, replace=True, source_crs=source.crs, file=path, report=report)
 
 
 def load_all(conn: psycopg.Connection, data_dir: Path, log: Log = print) -> list[ImportResult]:

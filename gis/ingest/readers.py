@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +15,7 @@ from pyproj.exceptions import CRSError
 
 from gis.errors import ImportFailed
 from gis.geo import STORAGE_SRID, in_japan
+from gis.ingest.crsfit import AreaSource, anchor_points, bundled_areas, crs_hint
 
 STORAGE_CRS = CRS.from_epsg(STORAGE_SRID)
 LON_NAMES = ("lon", "lng", "longitude", "経度", "x", "long", "point_lng")
@@ -89,9 +91,27 @@ def _read_vector(path: Path, layer_name: str | None) -> gpd.GeoDataFrame:
         raise ImportFailed(f"cannot read {path.name}: {str(e).splitlines()[0][:200]}") from e
 
 
+@dataclass
+class Source:
+    """A read file in EPSG:6668, the CRS its coordinates were read as, and the report so far."""
+
+    frame: gpd.GeoDataFrame
+    crs: CRS
+    report: list[str] = field(default_factory=list)
+
+
 def read_file(path: Path, crs: str | None = None, layer_name: str | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read a file, reproject to EPSG:6668 (2D) and return it with report lines."""
+    source = read_source(path, crs=crs, layer_name=layer_name)
+    return source.frame, source.report
+
+
+def read_source(
+    path: Path, crs: str | None = None, layer_name: str | None = None, areas: AreaSource | None = None
+) -> Source:
+    """Read a file and reproject it to EPSG:6668 (2D); `areas` (default: bundled boundaries) serve CRS hints."""
     report: list[str] = []
+    areas = areas or bundled_areas
     if not path.exists():
         raise ImportFailed(f"file not found: {path}")
     suffix = path.suffix.lower()
@@ -100,18 +120,19 @@ def read_file(path: Path, crs: str | None = None, layer_name: str | None = None)
     frame = _read_csv(path) if suffix == ".csv" else _read_vector(path, layer_name)
     if frame.geometry is None or len(frame) == 0:
         raise ImportFailed(f"{path.name} has no features")
-    if crs:
-        frame = frame.set_crs(parse_crs(crs), allow_override=True)
-    elif frame.crs is None:
-        frame = _guess_geographic(frame, path, report)
-    src = frame.crs
     if frame.geometry.isna().any() or frame.geometry.is_empty.any():
         bad = frame.index[frame.geometry.isna() | frame.geometry.is_empty]
         rows = ", ".join(str(i + 1) for i in bad[:5])
         raise ImportFailed(f"{len(bad)} features have no or empty geometry (feature {rows})")
+    if crs:
+        frame = frame.set_crs(parse_crs(crs), allow_override=True)
+    elif frame.crs is None:
+        frame = _guess_geographic(frame, path, report, areas)
+    src = frame.crs
     if shapely.has_z(frame.geometry.values).any():
         frame = frame.set_geometry(shapely.force_2d(frame.geometry.values), crs=src)
         report.append("高さ（Z）を除去した")
+    raw = frame.geometry.values
     if not src.equals(STORAGE_CRS):
         try:
             frame = frame.to_crs(STORAGE_CRS)
@@ -120,16 +141,20 @@ def read_file(path: Path, crs: str | None = None, layer_name: str | None = None)
         report.append(f"座標系 {src.to_string()} → EPSG:6668 に変換")
     minx, miny, maxx, maxy = frame.total_bounds
     if not in_japan(minx, miny, maxx, maxy):
+        hint = crs_hint(anchor_points(raw), src, areas())
         raise ImportFailed(
             f"coordinates fall outside Japan after reading as {src.to_string()} "
-            f"(bounds {minx:.3f},{miny:.3f},{maxx:.3f},{maxy:.3f}): wrong --crs or swapped lat/lon?"
+            f"(bounds {minx:.3f},{miny:.3f},{maxx:.3f},{maxy:.3f}); "
+            + (hint if hint else "wrong --crs or swapped lat/lon?")
         )
-    return frame, report
+    return Source(frame, src, report)
 
 
-def _guess_geographic(frame: gpd.GeoDataFrame, path: Path, report: list[str]) -> gpd.GeoDataFrame:
+def _guess_geographic(frame: gpd.GeoDataFrame, path: Path, report: list[str], areas: AreaSource) -> gpd.GeoDataFrame:
     """A file without a CRS is accepted only when its coordinates are plainly lon/lat in Japan."""
     if in_japan(*frame.total_bounds):
         report.append("座標系の記載なし: 経緯度（EPSG:6668）とみなした")
         return frame.set_crs(STORAGE_CRS)
-    raise ImportFailed(f"{path.name} declares no CRS and is not lon/lat: pass --crs (e.g. EPSG:6670)")
+    hint = crs_hint(anchor_points(frame.geometry.values), None, areas())
+    advice = hint if hint else "pass --crs (e.g. EPSG:6670)"
+    raise ImportFailed(f"{path.name} declares no CRS and is not lon/lat; {advice}")
