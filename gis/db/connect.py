@@ -35,11 +35,13 @@ def database_url(settings: Settings, *, start: bool = False) -> str:
 def public_url(settings: Settings, url: str) -> str:
     """The URL public reads use: the read replica (else `url`), logged in as the public role with its own password."""
     base = settings.database_read_url or url
-    if settings.embedded and not settings.database_read_url:
+    password = settings.public_password
+    if settings.embedded and password is None:
+        # The embedded cluster keeps the role's password; a local replica (gis db replica) shares it.
         emb = embedded_for(settings)
         if emb.initialized():
-            return with_login(base, settings.public_role, emb.public_password)
-    return with_login(base, settings.public_role, settings.public_password)
+            password = emb.public_password
+    return with_login(base, settings.public_role, password)
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,20 @@ def find_pg_bin() -> Path:
         + APT_PACKAGES.format(v=v)
         + " (sudo apt-get install ...), or set DATABASE_URL to an existing PostGIS server."
     )
+
+
+def pg_ctl_start(
+    run: Callable[..., subprocess.CompletedProcess], bindir: Path, data: Path, log: Path, timeout: float, what: str
+) -> None:
+    """`pg_ctl start` a data directory; DatabaseUnavailable with the server log's tail when it fails."""
+    r = run(
+        str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", str(int(timeout)), "start", check=False
+    )
+    if r.returncode != 0:
+        tail = ""
+        with contextlib.suppress(OSError):
+            tail = log.read_text()[-600:]
+        raise DatabaseUnavailable(f"{what} did not start: {r.stderr.strip()} {tail}")
 
 
 def _free_port(preferred: int) -> int:
@@ -282,23 +297,7 @@ class EmbeddedPostgres:
                 self._bootstrap(bindir)
             self._check_public_login()
             return False
-        r = self._run(
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log),
-            "-w",
-            "-t",
-            str(int(timeout)),
-            "start",
-            check=False,
-        )
-        if r.returncode != 0:
-            tail = ""
-            with contextlib.suppress(OSError):
-                tail = self.log.read_text()[-600:]
-            raise DatabaseUnavailable(f"the embedded database did not start: {r.stderr.strip()} {tail}")
+        pg_ctl_start(self._run, bindir, self.data, self.log, timeout, "the embedded database")
         self._wait(timeout)
         if not self.initialized():
             self._bootstrap(bindir)

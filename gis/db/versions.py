@@ -4,7 +4,8 @@ Every write bumps a layer's version through `gis_bump_version`, which notifies c
 The listener holds one connection to the primary. When it drops (an outage, a restart), it reconnects with backoff
 for as long as it takes and then re-reads every version, because notifications sent while it was away are lost.
 When public reads go to a replica, a notified version is applied only once the replica shows it, so no response
-pairs the new version's ETag with the old rows.
+pairs the new version's ETag with the old rows. On (re)connect the primary's versions are read too: a version the
+replica has not replayed yet is awaited like a notified one, since no notification will announce it again.
 """
 
 from __future__ import annotations
@@ -94,12 +95,16 @@ class LayerVersions:
             self._lost.clear()
             self._conn = conn
             # Notifications sent while nobody listened are lost: re-read every version once listening again.
-            found = await self._read_versions() if self._read_versions else await self._fetch(conn)
+            primary = await self._fetch(conn)
+            found = await self._read_versions() if self._read_versions else primary
         except BaseException:
             self._conn = None
             await conn.close(timeout=1)
             raise
         self._apply_all(found)
+        for layer_id, version in primary.items():
+            if version > found.get(layer_id, 0):
+                self._expect(layer_id, version)
         self.listening = True
         self.down_since = None
 
@@ -157,7 +162,11 @@ class LayerVersions:
             return
         if self._read_versions is None:
             self._apply(layer_id, version)
-            return
+        else:
+            self._expect(layer_id, version)
+
+    def _expect(self, layer_id: str, version: int) -> None:
+        """Apply `version` of a layer once the replica has replayed it (one waiting task per layer)."""
         self._targets[layer_id] = max(version, self._targets.get(layer_id, 0))
         task = self._confirm.get(layer_id)
         if task is None or task.done():
@@ -170,7 +179,9 @@ class LayerVersions:
         while True:
             try:
                 found = await self._read_versions()
-            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except Exception as e:  # a waiter that died would leave the old version up until the next write
+                if attempt % 60 == 0:
+                    log.warning("layer version of %s: replica not readable (%s); retrying", layer_id, type(e).__name__)
                 found = {}
             self._apply_all(found)
             if found.get(layer_id, 0) >= self._targets.get(layer_id, 0):
