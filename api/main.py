@@ -10,6 +10,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from api.deps import clean_query
 from api.errors import install_error_handlers
+from api.head import HeadAsGet
 from api.limits import BodyLimit
 from api.openapi import install_openapi
 from api.routers import admin, downloads, features, health, lookup, maps, pages, tiles
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(clean_query)],
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(HeadAsGet)  # outside gzip: HEAD sees the same (gzipped) headers as GET
     # Outermost: an over-large body is refused before any other layer reads it.
     upload = settings.max_upload_mib * 1024 * 1024
     app.add_middleware(BodyLimit, default=settings.max_body_kib * 1024, larger={"/admin/": upload})

@@ -22,11 +22,12 @@ from gis.cache import Cached
 from gis.catalog import layer_or_404
 from gis.errors import DatabaseUnavailable, InvalidParameter, NotFound
 from gis.ogc.cql import queryables_schema
-from gis.ogc.items import ItemsQuery, count_sql, item_sql, items_sql
+from gis.ogc.items import ItemsQuery, count_sql, features_by_id_sql, item_sql, items_sql, page_ids_sql
 from gis.ogc.params import parse_crs, parse_items, queryable_types
+from gis.ogc.query_errors import client_input_errors
 
 router = APIRouter(tags=["OGC API Features"])
-STREAM_ABOVE = 1000  # pages larger than this are streamed row by row from a server-side cursor
+STREAM_ABOVE = 1000  # pages larger than this are streamed in chunks (ids first, then features by id)
 
 log = logging.getLogger("gis.api")
 CollectionId = Annotated[str, Path(description="collection id, e.g. zoning", alias="collectionId")]
@@ -170,13 +171,15 @@ async def _build_items(
     layer = q.layer
     if fmt == "csv":
         sql, params = csv_sql(layer, q)
-        rows = await conn.fetch(sql, *params)
+        with client_input_errors(q):
+            rows = await conn.fetch(sql, *params)
         return Cached(csv_text(layer, rows).encode(), "text/csv; charset=utf-8")
     sql, params = items_sql(q)
-    rows = await conn.fetch(sql, *params)
-    has_next = len(rows) > q.limit
-    rows = rows[: q.limit]
-    matched = await _matched(conn, q, len(rows), has_next, asked)
+    with client_input_errors(q):
+        rows = await conn.fetch(sql, *params)
+        has_next = len(rows) > q.limit
+        rows = rows[: q.limit]
+        matched = await _matched(conn, q, len(rows), has_next, asked)
     envelope = _envelope(request, q, len(rows), has_next, matched, await rt.catalog.samples())
     if fmt == "html":
         features = [json.loads(r[0]) for r in rows]
@@ -188,43 +191,41 @@ async def _build_items(
 
 
 async def _stream(request: Request, rt: Rt, q: ItemsQuery, key: tuple, asked: bool) -> Response:
-    """Large pages flow from a server-side cursor as they come.
+    """Large pages flow to the client in chunks as PostgreSQL builds them.
 
-    The query runs and its first rows arrive before the status line is sent, so a failing query is a proper
-    4xx/503. A failure after that (the database going away) cannot change the status any more: the response then
-    ends without its closing `]}`, so it is not valid GeoJSON, the connection is dropped without the last chunk,
-    and the failure is logged.
+    Everything the client's values take part in (filter, bbox, datetime, equality; the count when asked) runs before
+    the status line is sent: first the page's ids, so a bad value is a proper 400 even when only row 9,000 trips
+    over it. The features are then built by id, chunk by chunk, in the same snapshot. Only a failure of the database
+    itself can still cut the body short: it then ends without its closing `]}`, so it is not valid GeoJSON, the
+    connection is dropped without the last chunk, and the failure is logged.
     """
     etag, _ = layer_etag(request, q.layer, key)
     headers = {**cache_headers(q.layer, etag), "Content-Crs": f"<{q.crs.uri}>"}
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     samples = await rt.catalog.samples()
-    sql, params = items_sql(q)
-    stack = await _open_cursor(rt, sql, params)
-    conn, tx, cursor, first = stack
+    conn, tx, ids, matched = await _open_page(rt, q, asked)
+    has_next, ids = len(ids) > q.limit, ids[: q.limit]
+    sql = features_by_id_sql(q)
 
     async def body() -> AsyncIterator[bytes]:
-        n, has_next, rows = 0, False, first
+        n = 0
         try:
             yield b'{"type":"FeatureCollection","features":['
-            while rows:
-                if n + len(rows) > q.limit:  # the query asks for one row more than the page: a next page exists
-                    rows, has_next = rows[: q.limit - n], True
+            for start in range(0, len(ids), STREAM_CHUNK):
+                chunk = ids[start : start + STREAM_CHUNK]
+                texts = {row[0]: row[1] for row in await conn.fetch(sql, chunk)}
+                rows = [texts[i] for i in chunk if i in texts]
                 if rows:
-                    yield (("," if n else "") + ",".join(r[0] for r in rows)).encode()
+                    yield (("," if n else "") + ",".join(rows)).encode()
                     n += len(rows)
-                if has_next:
-                    break
-                rows = await cursor.fetch(STREAM_CHUNK)
-            matched = await _matched(conn, q, n, has_next, asked)
             meta = json.dumps(_envelope(request, q, n, has_next, matched, samples), ensure_ascii=False)
             yield ("]," + meta[1:]).encode()
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             log.error("streamed page of %s failed after %d features: %s", q.layer.id, n, type(e).__name__)
             raise
         finally:
-            await _close_cursor(rt, conn, tx)
+            await _close_page(rt, conn, tx)
 
     return StreamingResponse(body(), media_type=GEOJSON, headers=headers)
 
@@ -232,24 +233,27 @@ async def _stream(request: Request, rt: Rt, q: ItemsQuery, key: tuple, asked: bo
 STREAM_CHUNK = 500
 
 
-async def _open_cursor(rt: Rt, sql: str, params: list) -> tuple:
-    """A connection, a transaction and a cursor positioned after its first chunk (errors raise here)."""
+async def _open_page(rt: Rt, q: ItemsQuery, asked: bool) -> tuple:
+    """A connection in a read-only snapshot, the page's ids (limit+1) and numberMatched; errors raise here."""
     try:
         conn = await rt.public_pool.acquire()
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
         raise DatabaseUnavailable("the database is not reachable") from e
-    tx = conn.transaction()
+    # One snapshot for the ids and the features built from them, even if a load lands in between.
+    tx = conn.transaction(isolation="repeatable_read", readonly=True)
     try:
         await tx.start()
-        cursor = await conn.cursor(sql, *params)
-        first = await cursor.fetch(STREAM_CHUNK)
+        sql, params = page_ids_sql(q)
+        with client_input_errors(q):
+            ids = [row[0] for row in await conn.fetch(sql, *params)]
+            matched = await _matched(conn, q, min(len(ids), q.limit), len(ids) > q.limit, asked)
     except BaseException:
-        await _close_cursor(rt, conn, tx)
+        await _close_page(rt, conn, tx)
         raise
-    return conn, tx, cursor, first
+    return conn, tx, ids, matched
 
 
-async def _close_cursor(rt: Rt, conn: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
+async def _close_page(rt: Rt, conn: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
     try:
         if not conn.is_closed() and conn.is_in_transaction():
             await tx.rollback()

@@ -16,6 +16,8 @@ from gis.errors import GisError
 from gis.runtime import Runtime
 from gis.settings import Settings
 
+H11_MAX_HEAD = 96 * 1024  # uvicorn's default is 16 KiB
+
 
 async def _preflight(settings: Settings) -> None:
     """Open and close the runtime once: settings, the public role's safety, the listener, the geocoder."""
@@ -60,6 +62,9 @@ def serve(
                 workers=workers,
                 log_level="warning",
                 proxy_headers=False,
+                # With the h11 parser, request heads up to this size reach the app, which answers over-long query
+                # strings with a JSON 414 (api.deps.MAX_QUERY_BYTES); httptools has its own fixed ~64 KiB limit.
+                h11_max_incomplete_event_size=H11_MAX_HEAD,
             )
     except GisError as e:
         fail(e)

@@ -12,9 +12,11 @@ from typing import Any, NamedTuple
 from pygeofilter import ast, values
 from pygeofilter.cql2 import get_op
 from shapely.geometry import mapping, shape
+from shapely.validation import explain_validity
 
 from gis.errors import InvalidParameter
 from gis.ogc.cql_parse import GEOM_FORMATS, MAX_DEPTH, MAX_LENGTH, bbox_polygon, parse_filter
+from gis.ogc.limits import BIGINT, DOUBLE_MAX, check_coordinates, check_number, check_srid, check_text
 from gis.sql import q
 
 __all__ = ["CompiledFilter", "compile_filter", "parse_filter", "queryables_schema", "MAX_LENGTH", "MAX_DEPTH"]
@@ -57,6 +59,8 @@ class _Typed(NamedTuple):
     sql: str
     type: str
     label: str
+    # A lower estimate of a number's magnitude (properties count as 1): past the type's range it surely overflows.
+    mag: float = 1.0
 
 
 def _is_literal(node: Any) -> bool:
@@ -104,13 +108,16 @@ class _Compiler:
         kind = _kind(value)
         if kind is None or kind in ("geometry", "interval"):
             raise _unsupported(value)
+        if kind == "text":
+            check_text(value, "filter", "a string literal")
         target = want.type if want else kind
         if target in _NUMERIC and kind in _NUMERIC:
+            check_number(value, "filter")
             if kind == "int" == target:
-                if not -(2**63) <= value < 2**63:
-                    raise InvalidParameter("Integer literal out of range in filter")
-                return _Typed(self.bind(value, "int"), "int", "a literal")
-            return _Typed(self.bind(float(value), "float"), "float", "a literal")
+                if not -BIGINT <= value < BIGINT:
+                    raise InvalidParameter("filter: integer literal out of range (at most 19 digits)")
+                return _Typed(self.bind(value, "int"), "int", "a literal", abs(float(value)))
+            return _Typed(self.bind(float(value), "float"), "float", "a literal", abs(float(value)))
         if target == "timestamptz" and kind == "date":  # midnight UTC, not the session time zone
             value, kind = datetime(value.year, value.month, value.day, tzinfo=UTC), target
         if target == kind or (target in _TIME and kind in _TIME):
@@ -150,9 +157,14 @@ class _Compiler:
                 if side.type not in _NUMERIC:
                     raise InvalidParameter(f"Type mismatch: arithmetic needs numbers, but {side.label} is {side.type}")
             if isinstance(node, ast.Div):
-                return _Typed(f"({a.sql}::double precision / NULLIF({b.sql}, 0))", "float", "an arithmetic expression")
+                mag = a.mag / b.mag if b.mag else a.mag  # x / 0 is NULL
+                _check_magnitude(mag, "float")
+                sql = f"({a.sql}::double precision / NULLIF({b.sql}, 0))"
+                return _Typed(sql, "float", "an arithmetic expression", mag)
             kind = "int" if a.type == b.type == "int" else "float"
-            return _Typed(f"({a.sql} {node.op.value} {b.sql})", kind, "an arithmetic expression")
+            mag = a.mag * b.mag if isinstance(node, ast.Mul) else a.mag + b.mag
+            _check_magnitude(mag, kind)
+            return _Typed(f"({a.sql} {node.op.value} {b.sql})", kind, "an arithmetic expression", mag)
         if _is_literal(node):
             return self.literal(node, None)
         raise _unsupported(node)
@@ -185,12 +197,16 @@ class _Compiler:
             if not found:
                 raise InvalidParameter("Unsupported geometry CRS: use SRID=<EPSG code>; or the filter-crs parameter")
             crs = int(found[1])
+            check_srid(crs, "filter")
         try:
             geom = shape(geojson)
         except Exception:
             raise InvalidParameter("Invalid geometry literal in filter") from None
         if geom.is_empty:
             raise InvalidParameter("Empty geometry literal in filter")
+        check_coordinates(geom.bounds, crs, "filter")
+        if not geom.is_valid:  # GEOS throws on some invalid inputs (a self-crossing polygon in a collection)
+            raise InvalidParameter(f"filter: invalid geometry literal ({explain_validity(geom)[:80]})")
         sql = f"ST_SetSRID(ST_GeomFromGeoJSON({self.bind(json.dumps(mapping(geom)), 'text')}), {crs})"
         return sql if crs == self.srid else f"ST_Transform({sql}, {self.srid})"
 
@@ -258,6 +274,7 @@ class _Compiler:
             a = self.scalar(node.lhs, depth)
             if a.type != "text":
                 raise InvalidParameter(f"Type mismatch: LIKE needs a text property, but {a.label} is {a.type}")
+            _check_like(node.pattern)
             pattern = self.scalar(node.pattern, depth, a)
             return f"{a.sql} {'NOT ' if node.not_ else ''}{'ILIKE' if node.nocase else 'LIKE'} {pattern.sql}"
         if isinstance(node, ast.IsNull):
@@ -285,6 +302,22 @@ class _Compiler:
         if isinstance(node, ast.Node) and not isinstance(node, ast.Predicate | ast.Condition):
             raise InvalidParameter("Filter must be a condition (a comparison or predicate), not a bare expression")
         raise _unsupported(node)
+
+
+def _check_magnitude(mag: float, kind: str) -> None:
+    if (mag >= BIGINT) if kind == "int" else (mag > DOUBLE_MAX):
+        what = "a 64-bit integer" if kind == "int" else "double precision"
+        raise InvalidParameter(f"filter: arithmetic overflow (the result exceeds the range of {what})")
+
+
+def _check_like(pattern: Any) -> None:
+    # A literal pattern, or one wrapped in CASEI(...); other patterns come from the data.
+    while isinstance(pattern, ast.Function) and len(pattern.arguments) == 1:
+        pattern = pattern.arguments[0]
+    if isinstance(pattern, str) and (len(pattern) - len(pattern.rstrip("\\"))) % 2:
+        raise InvalidParameter(
+            "filter: a LIKE pattern cannot end with a single backslash (the escape character); write \\\\ for one"
+        )
 
 
 def compile_filter(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 from pygeofilter.parsers.cql2_text import parser as _text_parser
 
 from gis.errors import InvalidParameter
+from gis.ogc.limits import check_text, to_utc
 
 # fmt: off
 MAX_LENGTH = 8000
@@ -53,7 +54,7 @@ def _timestamp(value: Any) -> datetime:
         ts = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         raise InvalidParameter(f"Invalid timestamp '{str(value)[:40]}': expected YYYY-MM-DDThh:mm:ssZ") from None
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    return to_utc(ts, "filter", value)
 
 
 def _instant(value: Any) -> date | None:
@@ -135,8 +136,12 @@ def _prep_json(node: Any, depth: int = 0) -> Any:
         raise InvalidParameter(f"Filter is nested too deeply (more than {MAX_DEPTH} levels)")
     if isinstance(node, list):
         return [_prep_json(item, depth + 1) for item in node]
+    if isinstance(node, str):  # checked before any message can echo it
+        check_text(node, "filter", "a string")
     if not isinstance(node, dict):
         return node
+    for key in node:
+        check_text(key, "filter", "a member name")
     keys = set(node)
     if "coordinates" in node or node.get("type") == "GeometryCollection":
         return values.Geometry(node)
@@ -189,6 +194,8 @@ def parse_filter(text: str, lang: str) -> Any:
         raise InvalidParameter(
             f"Invalid cql2-json filter: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except ValueError:  # an integer of more than 4,300 digits
+        raise InvalidParameter("Invalid cql2-json filter: a number is too long") from None
     except RecursionError:
         raise InvalidParameter(f"Filter is nested too deeply (more than {MAX_DEPTH} levels)") from None
     try:

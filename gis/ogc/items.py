@@ -94,6 +94,16 @@ def where_sql(query: ItemsQuery, params: list[Any]) -> str:
     return " AND ".join(clauses) if clauses else "TRUE"
 
 
+def param_sources(query: ItemsQuery) -> list[str]:
+    """The client parameter behind each value where_sql binds, in the same order ($1 first)."""
+    names = ["filter"] * len(query.filter_params)
+    if query.bbox is not None:
+        names += ["bbox"] * 4
+    if query.interval is not None and query.layer.time_column:
+        names += ["datetime"] * sum(v is not None for v in query.interval)
+    return names + list(query.equals)
+
+
 def order_sql(query: ItemsQuery) -> str:
     """ORDER BY from sortby, always ending with id so pages are stable."""
     parts = [f"{q(c)} {'DESC' if desc else 'ASC'} NULLS LAST" for c, desc in query.sortby if c != "id"]
@@ -113,6 +123,22 @@ def items_sql(query: ItemsQuery) -> tuple[str, list[Any]]:
         f"FROM {q(query.layer.id)} t WHERE {where} ORDER BY {order_sql(query)} LIMIT ${n - 1} OFFSET ${n}"
     )
     return sql, params
+
+
+def page_ids_sql(query: ItemsQuery) -> tuple[str, list[Any]]:
+    """The ids of one page in page order (limit+1 rows): every expression built from client input runs here."""
+    params: list[Any] = []
+    where = where_sql(query, params)
+    params.extend([query.limit + 1, query.offset])
+    n = len(params)
+    sql = f"SELECT id FROM {q(query.layer.id)} WHERE {where} ORDER BY {order_sql(query)} LIMIT ${n - 1} OFFSET ${n}"
+    return sql, params
+
+
+def features_by_id_sql(query: ItemsQuery) -> str:
+    """(id, feature text) for the ids in $1, in no particular order; nothing in it depends on client values."""
+    feature = feature_sql(query.layer, query.crs, query.properties)
+    return f"SELECT t.id, {feature} FROM {q(query.layer.id)} t WHERE t.id = ANY($1::bigint[])"
 
 
 def count_sql(query: ItemsQuery) -> tuple[str, list[Any]]:

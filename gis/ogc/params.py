@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -13,6 +13,7 @@ from gis.errors import InvalidParameter
 from gis.ogc.cql import compile_filter
 from gis.ogc.crs import OutCrs, parse_crs
 from gis.ogc.items import ItemsQuery, property_columns
+from gis.ogc.limits import check_coordinates, to_utc
 from layers import get_layer
 from layers.base import Layer
 
@@ -31,36 +32,42 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     """bbox=minx,miny,maxx,maxy (or 6 numbers with heights, which are ignored)."""
     if text is None:
         return None
+    if not text.isascii():  # float() would read full-width digits such as '１２'
+        raise InvalidParameter(f"bbox: '{text[:80]}' is not 4 (or 6) comma-separated numbers")
     try:
         nums = [float(v) for v in text.split(",")]
     except ValueError:
-        raise InvalidParameter(f"bbox: '{text}' is not 4 (or 6) comma-separated numbers") from None
+        raise InvalidParameter(f"bbox: '{text[:80]}' is not 4 (or 6) comma-separated numbers") from None
     if len(nums) == 6:
         nums = [nums[0], nums[1], nums[3], nums[4]]
     if len(nums) != 4 or not all(math.isfinite(v) for v in nums):
-        raise InvalidParameter(f"bbox: '{text}' is not 4 (or 6) comma-separated numbers")
+        raise InvalidParameter(f"bbox: '{text[:80]}' is not 4 (or 6) comma-separated numbers")
     if nums[0] > nums[2] or nums[1] > nums[3]:
         raise InvalidParameter("bbox: the lower corner must come first (minx,miny,maxx,maxy)")
     return nums[0], nums[1], nums[2], nums[3]
 
 
 def check_bbox_range(bbox: tuple[float, ...], crs: OutCrs) -> None:
-    """Geographic bbox values must be valid degrees."""
+    """Geographic bbox values must be valid degrees, projected ones within the CRS's range."""
     if crs.srid in (4326, 6668):
         lons = (bbox[1], bbox[3]) if crs.north_first else (bbox[0], bbox[2])
         lats = (bbox[0], bbox[2]) if crs.north_first else (bbox[1], bbox[3])
         if not all(-180 <= v <= 180 for v in lons) or not all(-90 <= v <= 90 for v in lats):
             raise InvalidParameter("bbox: longitude must be within ±180 and latitude within ±90 (check the axis order)")
+        return
+    check_coordinates((bbox[0], bbox[1], bbox[2], bbox[3]), crs.srid, "bbox")
 
 
 def _instant(text: str) -> datetime | None:
     if text in ("..", ""):
         return None
+    if not text.isascii():  # fromisoformat() would read full-width digits
+        raise InvalidParameter(f"datetime: '{text[:80]}' is not an RFC 3339 date-time or interval")
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidParameter(f"datetime: '{text}' is not an RFC 3339 date-time or interval") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        raise InvalidParameter(f"datetime: '{text[:80]}' is not an RFC 3339 date-time or interval") from None
+    return to_utc(value, "datetime", text)
 
 
 def parse_datetime(text: str | None, layer: Layer) -> tuple[datetime | None, datetime | None] | None:
