@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -10,13 +11,8 @@ import asyncpg
 from fastapi import Depends, Request
 
 from gis.db.tokens import hash_token
-from gis.errors import Forbidden, GisError, InvalidParameter, Unauthorized
+from gis.errors import Forbidden, Unauthorized
 from gis.runtime import Runtime
-
-MAX_PARAM_CHARS = 20_000
-# The whole query string as sent (percent-encoded). Below uvicorn's own limit (httptools refuses request targets past
-# about 64 KiB with a plain-text 400 the application never sees), so anything between the two gets our JSON 414.
-MAX_QUERY_BYTES = 48 * 1024
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -24,7 +20,17 @@ def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-Rt = Annotated[Runtime, Depends(get_runtime)]
+# Dependencies are `async def`: FastAPI runs plain `def` dependencies in a thread pool, a thread hop per request.
+async def _runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+Rt = Annotated[Runtime, Depends(_runtime)]
+
+
+def uses_database(endpoint: Callable[..., Any], dependencies: list[Any]) -> bool:
+    """Whether a route reaches the runtime (and so the database): through Rt, or get_runtime on a hot path."""
+    return _runtime in dependencies or "get_runtime(" in inspect.getsource(endpoint)
 
 
 async def get_public_conn(rt: Rt) -> AsyncIterator[asyncpg.Connection]:
@@ -41,27 +47,6 @@ async def get_staff_conn(rt: Rt) -> AsyncIterator[asyncpg.Connection]:
 
 PublicConn = Annotated[asyncpg.Connection, Depends(get_public_conn)]
 StaffConn = Annotated[asyncpg.Connection, Depends(get_staff_conn)]
-
-
-def clean_query(request: Request) -> None:
-    """Every endpoint: each parameter at most once, no NUL byte, no absurd length (400 naming the parameter)."""
-    size = len(request.scope.get("query_string", b""))
-    if size > MAX_QUERY_BYTES:
-        raise GisError(
-            f"the query string is {size} bytes long, at most {MAX_QUERY_BYTES} (send a shorter filter)",
-            code="URITooLong",
-            status=414,
-        )
-    seen: set[str] = set()
-    for name, value in request.query_params.multi_items():
-        shown = name[:40]
-        if name in seen:
-            raise InvalidParameter(f"{shown}: given more than once; give each parameter once")
-        seen.add(name)
-        if "\x00" in name or "\x00" in value:
-            raise InvalidParameter(f"{shown.replace(chr(0), '')}: contains a NUL character")
-        if len(value) > MAX_PARAM_CHARS:
-            raise InvalidParameter(f"{shown}: longer than {MAX_PARAM_CHARS} characters")
 
 
 @dataclass(frozen=True)

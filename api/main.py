@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
-from api.deps import clean_query
 from api.errors import install_error_handlers
 from api.head import HeadAsGet
-from api.limits import BodyLimit
+from api.limits import BodyLimit, QueryHygiene
 from api.openapi import install_openapi
 from api.routers import admin, downloads, features, health, lookup, maps, pages, tiles
 from gis.runtime import Runtime
@@ -39,13 +38,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api",
         docs_url="/api.html",
         redoc_url=None,
-        dependencies=[Depends(clean_query)],
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(HeadAsGet)  # outside gzip: HEAD sees the same (gzipped) headers as GET
     # Outermost: an over-large body is refused before any other layer reads it.
     upload = settings.max_upload_mib * 1024 * 1024
     app.add_middleware(BodyLimit, default=settings.max_body_kib * 1024, larger={"/admin/": upload})
+    app.add_middleware(QueryHygiene)
     install_error_handlers(app)
     install_openapi(app)
     for module in (pages, health, features, downloads, lookup, admin, tiles, maps):

@@ -16,7 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from api.deps import get_runtime
+from api.deps import uses_database
 from gis.ogc.params import queryable_types
 from layers import LAYERS
 
@@ -124,13 +124,13 @@ def _errors_of(path: str, operation: dict, route: APIRoute | None) -> list[str]:
     calls = list(_calls(route.dependant)) if route else []
     staff = any(getattr(c, "__qualname__", "").startswith("require_role.") for c in calls)
     found = {
-        "400": True,  # every endpoint checks its query string (api.deps.clean_query)
+        "400": True,  # every endpoint checks its query string (api.limits.QueryHygiene)
         "401": staff,
         "403": staff,
         "404": "{" in path,
         "413": "requestBody" in operation,
         "414": True,
-        "503": get_runtime in calls,
+        "503": route is not None and uses_database(route.endpoint, calls),
     }
     return [status for status, applies in found.items() if applies]
 

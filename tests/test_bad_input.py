@@ -53,7 +53,7 @@ def cql_json(op: str, prop: str, value: object) -> str:
     return json.dumps({"op": op, "args": [{"property": prop}, value]})
 
 
-# 1. NUL bytes: refused for every parameter by api.deps.clean_query, and inside cql2-json text by the parser.
+# 1. NUL bytes: refused for every parameter by api.limits.QueryHygiene, and inside cql2-json text by the parser.
 @pytest.mark.parametrize(
     ("params", "param"),
     [

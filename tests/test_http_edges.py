@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.deps import MAX_QUERY_BYTES
+from api.limits import MAX_QUERY_BYTES
 from tests.test_tiles import TAKEO, tile_of
 
 SAME = ("etag", "content-type", "content-length", "content-encoding", "cache-control", "content-crs")

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from api.collections import CONFORMANCE, GEOJSON, collections_docs
-from api.deps import Rt
+from api.deps import Rt, get_runtime
 from api.formats import csv_sql, csv_text, negotiate, render
-from api.params import F, ItemsParams, NumberMatched
+from api.params import ITEMS_OPENAPI, F, items_request
 from api.respond import cache_headers, cached_response, canonical_query, layer_etag, not_modified
 from gis.cache import Cached
 from gis.catalog import layer_or_404
@@ -138,34 +138,31 @@ async def _matched(conn: asyncpg.Connection, q: ItemsQuery, returned: int, has_n
     summary="Features of a collection (GeoJSON, HTML or CSV)",
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}, "text/html": {}, "text/csv": {}}}, 304: {"description": "not modified"}},
+    openapi_extra=ITEMS_OPENAPI,
 )
-async def items(
-    request: Request,
-    rt: Rt,
-    collection_id: CollectionId,
-    params: ItemsParams,
-    f: F = None,
-    number_matched: NumberMatched = None,
-) -> Response:
+async def items(request: Request, collection_id: CollectionId) -> Response:
     """Query features; every parameter is validated and bound, never pasted into SQL."""
+    rt = get_runtime(request)  # not a dependency: this is the hottest route (see api/params.py)
     layer = layer_or_404(collection_id)
-    fmt = negotiate(request, f)
-    q = parse_items(layer, params)
-    asked = (number_matched or "").lower() == "true"
+    fmt = negotiate(request, request.query_params.get("f"))
+    q = parse_items(layer, items_request(request))
+    asked = (request.query_params.get("numberMatched") or "").lower() == "true"
     key = ("items", fmt, canonical_query(request, drop=("f",)))
     if fmt == "json" and q.limit > STREAM_ABOVE:
         return await _stream(request, rt, q, key, asked)
 
     async def build() -> Cached:
-        # Only a cache miss borrows a connection: cached answers and 304s never touch the database.
+        # Only a cache miss borrows a connection: cached answers and 304s never touch the database. The catalog is
+        # read first: holding a connection while the catalog borrows another would drain the pool under load.
+        samples = await rt.catalog.samples()
         async with rt.public_conn() as conn:
-            return await _build_items(request, rt, conn, q, fmt, asked)
+            return await _build_items(request, conn, q, fmt, asked, samples)
 
     return await cached_response(request, layer, key, build)
 
 
 async def _build_items(
-    request: Request, rt: Rt, conn: asyncpg.Connection, q: ItemsQuery, fmt: str, asked: bool
+    request: Request, conn: asyncpg.Connection, q: ItemsQuery, fmt: str, asked: bool, samples: dict[str, bool]
 ) -> Cached:
     """Run the items query and assemble the body (PostgreSQL built each feature's JSON)."""
     layer = q.layer
@@ -180,7 +177,7 @@ async def _build_items(
         has_next = len(rows) > q.limit
         rows = rows[: q.limit]
         matched = await _matched(conn, q, len(rows), has_next, asked)
-    envelope = _envelope(request, q, len(rows), has_next, matched, await rt.catalog.samples())
+    envelope = _envelope(request, q, len(rows), has_next, matched, samples)
     if fmt == "html":
         features = [json.loads(r[0]) for r in rows]
         html = render("items.html", request, layer=layer, features=features, meta=envelope)
@@ -266,13 +263,13 @@ async def _close_page(rt: Rt, conn: asyncpg.Connection, tx: asyncpg.transaction.
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature by id")
 async def item(
     request: Request,
-    rt: Rt,
     collection_id: CollectionId,
     feature_id: Annotated[str, Path(alias="featureId", description="feature id (integer)")],
     f: F = None,
     crs: Annotated[str | None, Query(description="output CRS (default CRS84)")] = None,
 ) -> Response:
     """A single feature."""
+    rt = get_runtime(request)
     layer = layer_or_404(collection_id)
     fmt = negotiate(request, f, ("json", "html"))
     out_crs = parse_crs(crs, "crs")

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import Rt
+from api.deps import Rt, get_runtime
 from gis.errors import InvalidParameter
 from gis.lookup import service
 
@@ -21,9 +21,9 @@ def _json(body: dict[str, Any]) -> Response:
 
 
 @router.get("/geocode", summary="Japanese address → point with match level, coordinates level and uncertainty")
-async def geocode(rt: Rt, q: Annotated[str, Query(description="address, e.g. 武雄市武雄町武雄5680")]) -> dict:
+async def geocode(request: Request, q: Annotated[str, Query(description="address, e.g. 武雄市武雄町武雄5680")]) -> dict:
     """Geocode one address of 伊万里市 or 武雄市 (大字-level points unless parcel data is loaded)."""
-    return service.geocode(rt, q)
+    return service.geocode(get_runtime(request), q)
 
 
 @router.get("/reverse", summary="Point → municipality (by polygon) and nearest 大字/町 (approximate)")
@@ -40,7 +40,7 @@ async def reverse(
     "/lookup", summary="Every layer that applies at a point or an address, with precision and boundary warnings"
 )
 async def lookup(
-    rt: Rt,
+    request: Request,
     lat: Annotated[float | None, Query(description="latitude of the point (with lon)")] = None,
     lon: Annotated[float | None, Query(description="longitude of the point (with lat)")] = None,
     address: Annotated[str | None, Query(description="address instead of a point")] = None,
@@ -50,6 +50,7 @@ async def lookup(
     f: Annotated[str | None, Query(description="json (default) or geojson (the report as one Feature)")] = None,
 ) -> Response:
     """The report for a clicked point (exact) or a geocoded address (as precise as the match)."""
+    rt = get_runtime(request)
     if f not in (None, "json", "geojson"):
         raise InvalidParameter(f"f: unsupported format '{f}'; use json or geojson")
     geojson = f == "geojson"

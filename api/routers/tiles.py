@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import Rt
+from api.deps import Rt, get_runtime
 from api.respond import cached_response
 from gis.cache import Cached
 from gis.catalog import layer_or_404
@@ -39,9 +39,10 @@ def _json(doc: dict) -> Cached:
     return Cached(json.dumps(doc, ensure_ascii=False).encode(), "application/json")
 
 
-async def _tile(request: Request, rt: Rt, name: str, z: str, x: str, y: str) -> Response:
+async def _tile(request: Request, name: str, z: str, x: str, y: str) -> Response:
+    # The runtime without a dependency: resolving one costs more than a cached tile (see api/params.py).
     answer = await tile(
-        rt,
+        get_runtime(request),
         name,
         *parse_tile(z, x, y),
         gzip_ok="gzip" in request.headers.get("accept-encoding", ""),
@@ -55,9 +56,9 @@ async def _tile(request: Request, rt: Rt, name: str, z: str, x: str, y: str) -> 
 @router.get(
     "/tiles/all/{z}/{x}/{y}.mvt", summary="Every layer in one tile", response_class=Response, responses=TILE_RESPONSES
 )
-async def all_tile(request: Request, rt: Rt, z: Z, x: X, y: Y) -> Response:
+async def all_tile(request: Request, z: Z, x: X, y: Y) -> Response:
     """One MVT with each layer that has tiles at this zoom as its own MVT layer."""
-    return await _tile(request, rt, ALL, z, x, y)
+    return await _tile(request, ALL, z, x, y)
 
 
 @router.get("/tiles/all.json", summary="TileJSON of the combined tile")
@@ -72,10 +73,10 @@ async def all_tilejson(request: Request, rt: Rt) -> JSONResponse:
     response_class=Response,
     responses=TILE_RESPONSES,
 )
-async def layer_tile(request: Request, rt: Rt, layer: LayerP, z: Z, x: X, y: Y) -> Response:
+async def layer_tile(request: Request, layer: LayerP, z: Z, x: X, y: Y) -> Response:
     """One layer's MVT: feature id = the stable integer id, properties = public columns, city_code, sample."""
     layer_or_404(layer)  # an unknown layer is a 404 whatever the numbers
-    return await _tile(request, rt, layer, z, x, y)
+    return await _tile(request, layer, z, x, y)
 
 
 @router.get("/tiles/{layer}.json", summary="TileJSON 3.0.0 of one layer")
@@ -115,7 +116,7 @@ async def collection_tileset(request: Request, rt: Rt, collection_id: Collection
     response_class=Response,
     responses=TILE_RESPONSES,
 )
-async def collection_tile(request: Request, rt: Rt, collection_id: CollectionP, z: Z, x: X, y: Y) -> Response:
+async def collection_tile(request: Request, collection_id: CollectionP, z: Z, x: X, y: Y) -> Response:
     """The same bytes as /tiles/{layer}/{z}/{x}/{y}.mvt (x = column, y = row from the north, as in tipg)."""
     layer_or_404(collection_id)
-    return await _tile(request, rt, collection_id, z, x, y)
+    return await _tile(request, collection_id, z, x, y)
