@@ -26,11 +26,13 @@ from gis.settings import Settings
 log = logging.getLogger("gis.runtime")
 MIB = 1024 * 1024
 STAFF_POOL_SIZE = 4
+ACQUIRE_TIMEOUT_S = 15
 
 
 async def _acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     try:
-        conn = await pool.acquire()
+        # Bounded: a pool that stays exhausted is a 503 the client can retry, never a request that hangs.
+        conn = await pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
         raise DatabaseUnavailable("the database is not reachable") from e
     try:
