@@ -14,12 +14,6 @@ def make_etag(layer_id: str, version: int, key: tuple[Hashable, ...]) -> str:
     return f'"{version}-{digest}"'
 
 
-def digest_etag(*parts: Hashable) -> str:
-    """An ETag value (without quotes) for parts given as a JSON-encodable structure."""
-    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-
-
 def matches(if_none_match: str | None, etag: str) -> bool:
     """True when an If-None-Match header names this ETag (or *); weak comparison, as RFC 9110 asks for GET."""
     if not if_none_match:

@@ -25,10 +25,9 @@ from api.main import create_app
 from gis.db.embedded import EmbeddedPostgres
 from gis.db.migrate import upgrade
 from gis.db.replica import EmbeddedReplica
-from gis.etag import digest_etag
 from gis.ingest.importer import import_file
 from gis.settings import Settings
-from tiles.service import TILE_RULES
+from tiles.service import tile_etag
 
 LAYER = "fire_districts"
 ITEMS = f"/collections/{LAYER}/items"
@@ -133,7 +132,7 @@ class World:
         deadline = time.monotonic() + 10
         while True:
             for version in list(self.features):
-                if digest_etag(TILE_RULES, LAYER, ((LAYER, version),), Z, X, Y) == etag:
+                if tile_etag(LAYER, ((LAYER, version),), Z, X, Y) == etag:
                     return version
             assert time.monotonic() < deadline, f"tile ETag {etag} of no version made by an import"
             time.sleep(0.01)

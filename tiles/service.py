@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from gis.catalog import layer_or_404
 from gis.errors import InvalidParameter
-from gis.etag import digest_etag, matches
+from gis.etag import matches
 from gis.runtime import Runtime
 from layers import LAYERS
 from tiles.sql import MAX_ZOOM, combined_sql, in_zoom, layer_mvt_sql, layers_at
@@ -46,6 +47,12 @@ def parse_tile(z: str, x: str, y: str) -> tuple[int, int, int]:
     return zi, xi, yi
 
 
+def tile_etag(name: str, tag: tuple[tuple[str, int], ...], z: int, x: int, y: int) -> str:
+    """The tile's ETag value (unquoted, without the encoding suffix): tile rules, layer versions, z/x/y."""
+    # Every part is a declared layer id or an integer, so plain text is unambiguous (and 3x cheaper than JSON).
+    return hashlib.blake2b(f"{TILE_RULES}|{name}|{tag}|{z}/{x}/{y}".encode(), digest_size=12).hexdigest()
+
+
 @lru_cache(maxsize=512)
 def _sql(name: str, z: int) -> str:
     if name == ALL:
@@ -66,7 +73,7 @@ async def tile(
         seconds = layer.cache_seconds
     tag = rt.versions.snapshot(tuple(la.id for la in layers))
     # Each encoding is its own representation with its own strong ETag; clients that accept gzip always get gzip.
-    base = digest_etag(TILE_RULES, name, tag, z, x, y)
+    base = tile_etag(name, tag, z, x, y)
     etag = f'"{base}-gz"' if gzip_ok else f'"{base}"'
     headers = {
         "ETag": etag,
