@@ -33,19 +33,12 @@ def uses_database(endpoint: Callable[..., Any], dependencies: list[Any]) -> bool
     return _runtime in dependencies or "get_runtime(" in inspect.getsource(endpoint)
 
 
-async def get_public_conn(rt: Rt) -> AsyncIterator[asyncpg.Connection]:
-    """A connection logged in as the read-only public role (cannot read the private schema)."""
-    async with rt.public_conn() as conn:
-        yield conn
-
-
 async def get_staff_conn(rt: Rt) -> AsyncIterator[asyncpg.Connection]:
     """A connection with the service's own role, for staff reads and writes."""
     async with rt.staff_conn() as conn:
         yield conn
 
 
-PublicConn = Annotated[asyncpg.Connection, Depends(get_public_conn)]
 StaffConn = Annotated[asyncpg.Connection, Depends(get_staff_conn)]
 
 

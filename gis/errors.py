@@ -67,10 +67,3 @@ class ConfigurationError(GisError):
 
     status = 500
     code = "ConfigurationError"
-
-
-class PayloadTooLarge(GisError):
-    """A request body over the configured limit."""
-
-    status = 413
-    code = "PayloadTooLarge"

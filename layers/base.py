@@ -129,10 +129,6 @@ class Layer:
         raise KeyError(name)
 
 
-# Columns every layer table has, besides its own.
-COMMON_PUBLIC = ("id", "city_code", "sample")
-
-
 def define_table(layer: Layer) -> sa.Table:
     """Build the layer's table on the shared metadata (idempotent)."""
     if layer.id in metadata.tables:

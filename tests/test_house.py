@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -207,3 +208,35 @@ def test_items_parameters_are_documented_once(client: TestClient) -> None:
     }
     assert {"bbox", "bbox-crs", "limit", "offset", "filter", "filter-lang", "filter-crs", "crs", "datetime"} <= params
     assert {"f", "numberMatched", "properties", "sortby"} <= params
+
+
+def test_the_write_path_is_the_same_sql_for_both_drivers(scratch_url: str) -> None:
+    """Provenance and version bumps through asyncpg (API writes) and psycopg (imports) call the same functions."""
+    import asyncpg
+
+    from gis.db.provenance import SourceInfo, abump_version, ainsert_source, bump_version, insert_source
+
+    info = SourceInfo(title="職員の訂正", publisher="武雄市", licence="CC BY 4.0", data_date=date(2026, 11, 30))
+
+    async def through_asyncpg() -> tuple[int, int]:
+        conn = await asyncpg.connect(scratch_url)
+        try:
+            async with conn.transaction():
+                source = await ainsert_source(conn, "parks", info, city_codes=["41206"], row_count=3)
+                return source, await abump_version(conn, "parks")
+        finally:
+            await conn.close()
+
+    a_source, a_version = asyncio.run(through_asyncpg())
+    with psycopg.connect(scratch_url) as conn, conn.cursor() as cur:
+        p_source = insert_source(cur, "parks", info, city_codes=["41206"], row_count=3)
+        p_version = bump_version(cur, "parks")
+        conn.commit()
+        rows = conn.execute(
+            "SELECT title, publisher, licence, attribution, data_date, city_codes, row_count FROM sources "
+            "WHERE id = ANY(%s) ORDER BY id",
+            ([a_source, p_source],),
+        ).fetchall()
+        version = conn.execute("SELECT version FROM layer_state WHERE layer_id = 'parks'").fetchone()[0]
+    assert rows[0] == rows[1] == ("職員の訂正", "武雄市", "CC BY 4.0", "職員の訂正", date(2026, 11, 30), ["41206"], 3)
+    assert a_version < p_version == version

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .matcher import Geocoder
 from .model import LEVELS, GeocodeResult, Town
 from .normalize import fold_key, normalize, validate
@@ -15,13 +13,7 @@ __all__ = [
     "Geocoder",
     "Town",
     "fold_key",
-    "geocoder_from_data_dir",
     "load_reference",
     "normalize",
     "validate",
 ]
-
-
-def geocoder_from_data_dir(data_dir: Path) -> Geocoder:
-    """A Geocoder built from the bundled CSVs under data_dir."""
-    return Geocoder(*load_reference(data_dir))

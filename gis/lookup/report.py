@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,6 @@ class Context:
     sources: dict[int, dict[str, Any]]
     layer_sources: dict[str, list[dict[str, Any]]]
     data_dir: Path
-    notes: list[str] = field(default_factory=list)
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:

@@ -57,7 +57,6 @@ DEFAULT_VISIBLE = (
 DETAIL_ZOOM: dict[str, int | None] = {"zoning": 15, "farmland": None}
 
 # Drawing order: areas under lines under points.
-Z_ORDER = {"MULTIPOLYGON": 400, "POINT": 600}
 
 
 def layer_style(layer: Layer) -> dict[str, Any]:

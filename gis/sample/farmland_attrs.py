@@ -9,7 +9,7 @@ import shapely
 from shapely import Geometry
 
 from gis.sample.common import LG_CODES, Inputs, dumps, fake_name, feature, rng_uuid, snap, to_lonlat
-from gis.sample.farmland import PADDY, Block
+from gis.sample.farmland import Block
 
 LAND_NAMES = {100: "田", 200: "畑"}
 NOUSHIN = ["農用地区域内", "農振地域内（農用地区域外）", "農振地域外"]
@@ -150,9 +150,3 @@ def features(
         rows.append((props, lonlat[i]))
     rows.sort(key=lambda r: (r[0]["local_government_cd"], r[0]["oaza"], _chiban_key(r[0]["chiban"])))
     return [feature(p, g) for p, g in rows]
-
-
-def paddy_share(blocks: list[Block]) -> float:
-    """Share of 田 among the parcels (for the report)."""
-    types = np.concatenate([b.land_types for b in blocks])
-    return float((types == PADDY).mean())
