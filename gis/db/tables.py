@@ -92,14 +92,19 @@ address_points = sa.Table(
     sa.Index("ix_address_points_city_town", "city_code", "town"),
 )
 
-# Garbage collection groups: the chain point → group → calendar.
+# Garbage collection groups (地区): the chain point → group → calendar. The rest of the domain's tables are in
+# gis/garbage/tables.py; this one is shared because the garbage_points layer names it.
 garbage_groups = sa.Table(
     "garbage_groups",
     metadata,
     sa.Column("group_id", sa.Text, primary_key=True),
     sa.Column("city_code", sa.String(5), nullable=False),
     sa.Column("name", sa.Text, nullable=False),
-    sa.Column("schedule", JSONB, nullable=False),  # category → 5374 day rule ("月 木", "金1 金3")
+    sa.Column("schedule", JSONB, nullable=False),  # category → 5374 day rule ("月 木", "金1 金3"): authoring only
+    sa.Column("code", sa.Text),  # the 5374 group code (area_days.csv's last column)
+    sa.Column("areas", sa.ARRAY(sa.Text), nullable=False, server_default="{}"),  # the 大字/町 (5374 地名) it covers
+    sa.Column("area_master", sa.Text),  # the 5374 マスター's 区名
+    sa.Column("center", sa.Text),  # the 5374 センター (center.csv closures apply to its groups)
     sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
     sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import gis.garbage.tables  # noqa: F401  (registers the domain's tables on the metadata)
 import layers  # noqa: F401  (registers every layer table on the metadata)
 from gis.db.connect import engine_for
 from gis.db.tables import metadata
