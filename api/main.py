@@ -12,7 +12,7 @@ from api.errors import install_error_handlers
 from api.head import HeadAsGet
 from api.limits import BodyLimit, QueryHygiene
 from api.openapi import install_openapi
-from api.routers import admin, downloads, features, health, lookup, maps, pages, tiles
+from api.routers import admin, downloads, features, garbage, garbage_push, health, lookup, maps, pages, tiles
 from gis.runtime import Runtime
 from gis.settings import Settings
 
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(QueryHygiene)
     install_error_handlers(app)
     install_openapi(app)
-    for module in (pages, health, features, downloads, lookup, admin, tiles, maps):
+    for module in (pages, health, features, downloads, lookup, admin, tiles, maps, garbage_push, garbage):
         app.include_router(module.router)
     return app
 

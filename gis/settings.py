@@ -16,6 +16,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # Passwords nobody may deploy with (docker-compose.yml's old default among them).
 WEAK_PASSWORDS = {"change-me", "changeme", "password", "postgres", "gis", "secret", ""}
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+# The browsers' push services (Chrome/Opera/Brave: FCM, Firefox: Mozilla autopush, Safari: Apple, Edge: WNS): the
+# server POSTs to a subscription's endpoint, so only these hosts are accepted (no requests to arbitrary URLs).
+PUSH_SERVICES = (
+    "fcm.googleapis.com,android.googleapis.com,push.services.mozilla.com,web.push.apple.com,notify.windows.com"
+)
 
 
 class Settings(BaseSettings):
@@ -44,12 +49,42 @@ class Settings(BaseSettings):
     meta_cache_mib: int = Field(default=32, alias="GIS_META_CACHE_MIB", description="metadata, pages, geocoder")
     max_body_kib: int = Field(default=2048, alias="GIS_MAX_BODY_KIB", description="request body limit (lookups)")
     max_upload_mib: int = Field(default=64, alias="GIS_MAX_UPLOAD_MIB", description="body limit of staff uploads")
+    vapid_private_key: str | None = Field(
+        default=None,
+        alias="GIS_VAPID_PRIVATE_KEY",
+        description="Web Push VAPID private key (PEM, or base64url raw/DER); unset: the key file",
+    )
+    vapid_key_file: Path | None = Field(
+        default=None,
+        alias="GIS_VAPID_KEY_FILE",
+        description="VAPID private key PEM file; unset: <GIS_VAR_DIR>/push/vapid_private.pem, made on first use",
+    )
+    vapid_subject: str = Field(
+        default="mailto:webmaster@localhost",
+        alias="GIS_VAPID_SUBJECT",
+        description="the contact push services see in every VAPID claim (mailto: or https: URL)",
+    )
+    push_services: str = Field(
+        default=PUSH_SERVICES,
+        alias="GIS_PUSH_SERVICES",
+        description="comma-separated host suffixes of the push services a subscription endpoint may point to",
+    )
+    push_allow_loopback: bool = Field(
+        default=False, alias="GIS_PUSH_ALLOW_LOOPBACK", description="tests only: accept http://127.0.0.1 endpoints"
+    )
 
     @field_validator("public_role")
     @classmethod
     def _role_name(cls, value: str) -> str:
         if not ROLE_NAME.fullmatch(value):
             raise ValueError(f"GIS_PUBLIC_ROLE '{value}' is not a plain lower-case role name")
+        return value
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _vapid_subject(cls, value: str) -> str:
+        if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+\S*", value):
+            raise ValueError(f"GIS_VAPID_SUBJECT '{value}' is neither a mailto: address nor an https: URL")
         return value
 
     @property

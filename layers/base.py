@@ -79,6 +79,8 @@ class Lookup:
     where: str | None = None  # extra SQL condition on declared columns of alias t
     limit: int | None = None
     columns: tuple[str, ...] | None = None  # only these columns (default: every public one)
+    # (name, SQL expression over the selected columns of alias t), computed only for the rows the section keeps
+    computed: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # fixed members of the section
 
 

@@ -7,8 +7,9 @@ from layers.base import Col, Layer, Lookup, define_table
 
 def lg_code(code: str) -> str:
     """The 6-digit 全国地方公共団体コード: the 5-digit code and its JIS X 0402 check digit."""
+    # 11 minus the weighted sum's remainder, last digit only: remainder 0 gives 1, remainder 1 gives 0.
     remainder = sum(int(d) * w for d, w in zip(code, (6, 5, 4, 3, 2), strict=True)) % 11
-    return code + str((11 - remainder) % 10 if remainder else 0)
+    return code + str((11 - remainder) % 10)
 
 
 def _fill_codes(frame: pd.DataFrame, report: list[str]) -> pd.DataFrame:

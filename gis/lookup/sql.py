@@ -27,7 +27,11 @@ def _cols(layer: Layer, lk: Lookup) -> str:
     return ", ".join(f"t.{q(c)}" for c in [*dict.fromkeys([*names, "sample", "source_id"])])
 
 
-def _agg(select: str) -> str:
+def _agg(select: str, lk: Lookup) -> str:
+    if lk.computed:
+        # Evaluated on the kept rows only (after ORDER BY/LIMIT), over the columns the section selected.
+        extra = ", ".join(f"{expr} AS {q(name)}" for name, expr in lk.computed)
+        select = f"SELECT t.*, {extra} FROM ({select}) t"
     return f"(SELECT coalesce(json_agg(x), '[]'::json) FROM ({select}) x)"
 
 
@@ -43,13 +47,15 @@ def _zones(layer: Layer, lk: Lookup, lot: bool) -> str:
             f"SELECT {_cols(layer, lk)}, true AS contains, 0 AS distance_m, "
             f"round(ST_Area(ST_Intersection(t.geom_m, p.m))::numeric, 1) AS area_m2, "
             f"round((ST_Area(ST_Intersection(t.geom_m, p.m)) / p.area)::numeric, 4) AS share "
-            f"FROM {table} t, p WHERE t.geom && p.box AND ST_Intersects(t.geom, p.g) ORDER BY area_m2 DESC"
+            f"FROM {table} t, p WHERE t.geom && p.box AND ST_Intersects(t.geom, p.g) ORDER BY area_m2 DESC",
+            lk,
         )
     return _agg(
         f"SELECT {_cols(layer, lk)}, ST_Intersects(t.geom, p.g) AS contains, {_distance()}, "
         f"round(ST_Distance(ST_Boundary(t.geom_m), p.m)::numeric, 1) AS boundary_distance_m "
         f"FROM {table} t, p WHERE t.geom && p.box AND ST_DWithin(t.geom_m, p.m, p.r) "
-        f"ORDER BY contains DESC, distance_m, t.id"
+        f"ORDER BY contains DESC, distance_m, t.id",
+        lk,
     )
 
 
@@ -58,7 +64,8 @@ def _nearest(layer: Layer, lk: Lookup) -> str:
     return _agg(
         f"SELECT {_cols(layer, lk)}, {_distance()} "
         f"FROM (SELECT t.* FROM {q(layer.id)} t, p ORDER BY t.geom <-> ST_Centroid(p.g) LIMIT {lk.count * 3}) t, p "
-        f"ORDER BY distance_m LIMIT {lk.count}"
+        f"ORDER BY distance_m LIMIT {lk.count}",
+        lk,
     )
 
 
@@ -68,7 +75,8 @@ def _near(layer: Layer, lk: Lookup, metres: str, box: str) -> str:
     limit = f" LIMIT {lk.limit}" if lk.limit else ""
     return _agg(
         f"SELECT {_cols(layer, lk)}, {_distance()} FROM {q(layer.id)} t, p "
-        f"WHERE t.geom && {box} AND ST_DWithin(t.geom_m, p.m, {metres}){extra} ORDER BY distance_m, t.id{limit}"
+        f"WHERE t.geom && {box} AND ST_DWithin(t.geom_m, p.m, {metres}){extra} ORDER BY distance_m, t.id{limit}",
+        lk,
     )
 
 
@@ -83,7 +91,7 @@ def _parcels(layer: Layer, lk: Lookup) -> str:
 
 
 def _containing(layer: Layer, lk: Lookup) -> str:
-    return _agg(f"SELECT {_cols(layer, lk)} FROM {q(layer.id)} t, p WHERE ST_Intersects(t.geom, ST_Centroid(p.g))")
+    return _agg(f"SELECT {_cols(layer, lk)} FROM {q(layer.id)} t, p WHERE ST_Intersects(t.geom, ST_Centroid(p.g))", lk)
 
 
 def layer_sql(layer: Layer, lot: bool) -> str:

@@ -8,7 +8,18 @@ from typing import Any
 import shapely
 from shapely.geometry import Point, shape
 
-from gis.sample import cemeteries, facilities, farmland, farmland_attrs, garbage, parks, sensors, zoning
+from gis.sample import (
+    cemeteries,
+    facilities,
+    farmland,
+    farmland_attrs,
+    garbage,
+    garbage_calendar,
+    garbage_items,
+    parks,
+    sensors,
+    zoning,
+)
 from gis.sample.common import IMARI, TAKEO, Inputs, Town, load_inputs, rng_for, to_metric, write_csv, write_geojson
 
 DEFAULT_SEED = 41205
@@ -25,6 +36,10 @@ FILES = {
     "cemeteries": "cemeteries_sample.geojson",
     "facilities": "facilities_sample.geojson",
     "garbage_groups": "garbage_groups_sample.csv",
+    "garbage_categories": "garbage_categories_sample.csv",
+    "garbage_exceptions": "garbage_exceptions_sample.csv",
+    "garbage_items": "garbage_items_sample.csv",
+    "garbage_notices": "garbage_notices_sample.csv",
     "garbage_points": "garbage_points_sample.geojson",
     "farmland": "farmland_sample.geojson",
     "inundation_sensors": "inundation_sensors_sample.geojson",
@@ -36,6 +51,15 @@ def _urban(inputs: Inputs, zones_m: dict[str, shapely.Geometry]) -> dict[str, li
     return {
         c: [t for t in inputs.city_towns(c) if zones_m[c].distance(Point(t.x, t.y)) < URBAN_M] for c in (IMARI, TAKEO)
     }
+
+
+def _write_garbage_calendar(paths: dict[str, Path]) -> None:
+    """The garbage tables that need no geography: categories, exceptions, items, notices."""
+    write_csv(paths["garbage_categories"], garbage_calendar.CATEGORY_COLUMNS, garbage_calendar.categories())
+    exceptions = garbage_calendar.exceptions(garbage.schedules())
+    write_csv(paths["garbage_exceptions"], garbage_calendar.EXCEPTION_COLUMNS, exceptions)
+    write_csv(paths["garbage_items"], *garbage_items.item_rows())
+    write_csv(paths["garbage_notices"], garbage_calendar.NOTICE_COLUMNS, garbage_calendar.notices())
 
 
 def generate(data_dir: Path, out_dir: Path, seed: int = DEFAULT_SEED, n_farmland: int = N_FARMLAND) -> dict[str, Path]:
@@ -64,8 +88,10 @@ def generate(data_dir: Path, out_dir: Path, seed: int = DEFAULT_SEED, n_farmland
         "inundation_sensors": sensors.sensors(inputs, rng_for(seed, "sensors")),
     }
     rng = rng_for(seed, "garbage")
-    write_csv(paths["garbage_groups"], ["group_id", "city_code", "name", "schedule", "sample"], garbage.groups())
-    points["garbage_points"] = garbage.points(inputs, rng, garbage.town_groups(inputs, centre, urban), urban)
+    group_of = garbage.town_groups(inputs, centre, urban)
+    write_csv(paths["garbage_groups"], garbage.GROUP_COLUMNS, garbage.groups(group_of))
+    points["garbage_points"] = garbage.points(inputs, rng, group_of, urban)
+    _write_garbage_calendar(paths)
     for name, features in points.items():
         write_geojson(paths[name], FILES[name].removesuffix(".geojson"), features)
 

@@ -1,4 +1,4 @@
-"""Sample garbage collection groups (5374 day rules) and collection points (集積所) clustered at settlements."""
+"""Sample garbage collection groups (5374 day rules, their towns) and collection points (集積所) at settlements."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shapely
 from shapely.geometry import Point
 
 from gis.sample.common import CITY_NAMES, IMARI, PREFIX, TAKEO, Inputs, Town, dumps, feature, lonlat_of
+from gis.sample.garbage_calendar import CENTER
 
 CATEGORIES = {
     IMARI: [
@@ -21,6 +22,7 @@ CATEGORIES = {
     TAKEO: ["燃えるごみ", "燃えないごみ", "資源物", "ペットボトル"],  # unverified for Takeo
 }
 LETTERS = "ABCDEF"
+GROUP_COLUMNS = ["group_id", "city_code", "code", "name", "areas", "area_master", "center", "schedule", "sample"]
 TARGETS = {IMARI: 165, TAKEO: 135}
 _PAIRS = [("月", "木"), ("火", "金"), ("水", "土")]
 _WEEKDAYS = ["月", "火", "水", "木", "金"]
@@ -63,13 +65,21 @@ def town_groups(inputs: Inputs, centre: dict[str, Town], urban: dict[str, list[T
     return out
 
 
-def groups() -> list[list[str]]:
-    """Rows of garbage_groups_sample.csv: group_id, city_code, name, schedule, sample."""
+def schedules() -> dict[str, dict[str, str]]:
+    """group_id → category → 5374 day rule, for every sample group."""
+    return {f"{city}-{letter}": _schedule(city, k) for city in (IMARI, TAKEO) for k, letter in enumerate(LETTERS)}
+
+
+def groups(group_of: dict[str, str]) -> list[list[str]]:
+    """Rows of garbage_groups_sample.csv (GROUP_COLUMNS); areas are the town labels of each group, in CSV order."""
     rows = []
     for city in (IMARI, TAKEO):
         for k, letter in enumerate(LETTERS):
+            group_id = f"{city}-{letter}"
             name = f"{PREFIX}{CITY_NAMES[city]} {letter}地区" + ("（中心部）" if letter == "A" else "")
-            rows.append([f"{city}-{letter}", city, name, dumps(_schedule(city, k)), "true"])
+            areas = [label for label, g in group_of.items() if g == group_id]
+            schedule = dumps(_schedule(city, k))
+            rows.append([group_id, city, letter, name, dumps(areas), "", CENTER, schedule, "true"])
     return rows
 
 
