@@ -15,11 +15,14 @@ from gis.cache import Cached
 from gis.catalog import layer_or_404
 from gis.maps import PageLayer, build_map_html
 from gis.maps.assets import STATIC_DIR
+from gis.maps.garbage import build_garbage_html
 from gis.maps.styles import DEFAULT_VISIBLE
 from layers import LAYERS
 from tiles.sql import zoom_range
 
 router = APIRouter(tags=["maps"])
+# What the garbage page shows: the calendar data (version id "garbage"), the groups and the points.
+GARBAGE_LAYERS = ("garbage", "garbage_groups", "garbage_points")
 _static = StaticFiles(directory=STATIC_DIR)
 Basemap = Annotated[
     Literal["pale", "std", "none"],
@@ -72,6 +75,29 @@ async def _page(request: Request, rt: Rt, layer_id: str | None, basemap: str) ->
 async def map_all(request: Request, rt: Rt, basemap: Basemap = "pale") -> Response:
     """Every layer on one map; the ones drawn at load are listed in gis.maps.styles.DEFAULT_VISIBLE."""
     return await _page(request, rt, None, basemap)
+
+
+@router.get("/map/garbage", summary="ごみ出しナビ: my collection point, next days, calendar, reminders, item search")
+async def map_garbage(request: Request, rt: Rt, basemap: Basemap = "pale") -> Response:
+    """The garbage page (phone first); built once per version of the garbage data and points."""
+    root = request.scope.get("root_path", "")
+    tag = rt.versions.snapshot(GARBAGE_LAYERS)
+
+    async def build() -> Cached:
+        _, per_layer = await rt.catalog.sources()
+        sources = [s for lid in GARBAGE_LAYERS for s in per_layer.get(lid, [])]
+        infos = {i.id: i for i in await rt.catalog.infos()}
+        sample = infos["garbage_points"].sample or any(s.get("sample") for s in sources)
+        bounds = (await rt.catalog.extents()).get("municipalities")
+        html = build_garbage_html(sample=sample, sources=sources, root=root, basemap=basemap, bounds=bounds).encode()
+        etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
+        return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
+
+    page = await rt.cache.get_or_build(("meta", "map-garbage", basemap, root, tag), build, tag=tag)
+    headers = {**dict(page.headers), "Cache-Control": "no-cache"}
+    if not_modified(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(page.body, headers=headers)
 
 
 @router.get("/map/{layer}", summary="Map of one layer (HTML)")

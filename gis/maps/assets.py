@@ -21,6 +21,8 @@ MAP_JS = "map/map.js"
 REPORT_JS = "map/report.js"
 SEARCH_JS = "map/search.js"
 MAP_CSS = "map/map.css"
+GARBAGE_JS = "map/garbage.js"
+GARBAGE_CSS = "map/garbage.css"
 FAVICON = "map/favicon.svg"
 
 GSI_ATTRIBUTION = '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
