@@ -91,3 +91,15 @@ def test_next_collection_skips_the_year_end_closure(
     notices = d.find_element("id", "gb-notices").text
     assert "年末年始" in notices
     _shot(browser, "garbage-year-end.png")
+
+
+def test_the_report_popup_has_my_point_and_its_next_days(browser_factory, live_url: str) -> None:  # noqa: ANN001
+    browser = browser_factory(PHONE)
+    browser.driver.get(f"{live_url}/map?basemap=none")
+    browser.wait("return window.GisReport && window.GisMap && GisMap.idle()")
+    html = browser.driver.execute_async_script(
+        "var done = arguments[0];"
+        "fetch('/lookup?lat=33.2593&lon=129.8795').then(r => r.json()).then(r => done(GisReport.render(r)));"
+    )
+    assert "ごみ集積所（最寄り）・次の収集日" in html and "もえるごみ" in html
+    assert "/map/garbage?lat=33.2593&amp;lon=129.8795" in html

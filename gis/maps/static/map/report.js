@@ -169,6 +169,14 @@
     return html;
   }
 
+  R.garbageLink = function (r) {
+    // The garbage page finds the same nearest point from the same place (the click, or the address).
+    var root = JSON.parse(document.getElementById("gis-config").textContent).urls.lookup.replace(/\/lookup$/, "");
+    var q = r.query || {};
+    var where = q.address ? "address=" + encodeURIComponent(q.address) : "lat=" + q.lat + "&lon=" + q.lon;
+    return esc(root + "/map/garbage?" + where);
+  };
+
   R.render = function (r, opts) {
     opts = opts || {};
     if (!r.municipality) {
@@ -188,9 +196,15 @@
     out += regulation("振動規制地域", r.vibration);
     out += construction(r.construction);
     var gp = r.garbage_points || {};
-    out += nearest("ごみ集積所（最寄り）", gp, gp.nearest, function (g) {
+    out += nearest("ごみ集積所（最寄り）・次の収集日", gp, (gp.nearest || []).slice(0, 1), function (g) {
+      var days = (g.next || []).map(function (d) {
+        var md = d.day.slice(5).replace("-", "/").replace(/^0/, "").replace("/0", "/");
+        return esc(d.category) + " " + md + "(" + esc(d.weekday) + ")" + (d.status === "move" ? "振替" : d.status === "extra" ? "臨時" : "");
+      });
       return esc(g.name) + ' <span class="gis-dist">' + m(g.distance_m) + "</span>" +
-        (g.categories ? '<br><span class="gis-note">' + esc(g.categories) + "</span>" : "");
+        (g.group_name ? '<br><span class="gis-note">' + esc(g.group_name) + "</span>" : "") +
+        (days.length ? '<br><span class="gis-next">' + days.join("、") + "</span>" : "") +
+        '<br><a href="' + GisReport.garbageLink(r) + '">ごみ出しナビで見る（カレンダー・通知・分別）</a>';
     }, "近くに登録された集積所はありません");
     var fl = r.farmland || {};
     out += nearest("農地（筆ポリゴン）", fl, fl.at_point, function (f) {
