@@ -12,9 +12,9 @@ from gis.errors import InvalidParameter, NotFound
 from gis.geo import JAPAN_BOUNDS
 from gis.lookup.validate import validate_point
 from gis.ogc.limits import check_text
+from gis.ogc.params import integer as ogc_integer
 
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-ASCII_INT = re.compile(r"[0-9]{1,6}")
 ASCII_FLOAT = re.compile(r"[+-]?([0-9]{1,4}(\.[0-9]{0,15})?|\.[0-9]{1,15})")
 HH_MM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 MAX_RANGE_DAYS = 366
@@ -47,15 +47,8 @@ def point(lat_text: str | None, lon_text: str | None) -> tuple[float, float]:
 
 
 def integer(text: str | None, name: str, default: int, lo: int, hi: int) -> int:
-    """An ASCII integer between lo and hi (the default when absent)."""
-    if text is None or text == "":
-        return default
-    if not ASCII_INT.fullmatch(text):
-        raise InvalidParameter(f"{name}: '{text[:40]}' is not an integer")
-    value = int(text)
-    if not lo <= value <= hi:
-        raise InvalidParameter(f"{name}: must be between {lo} and {hi}, got {value}")
-    return value
+    """An ASCII integer between lo and hi (the default when absent or empty, as a form sends it)."""
+    return ogc_integer(None if text == "" else text, name, default, lo, hi)
 
 
 def day(text: str, name: str) -> date:

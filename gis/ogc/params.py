@@ -176,8 +176,8 @@ def parse_items(layer: Layer, req: ItemsRequest) -> ItemsQuery:
     bbox = parse_bbox(req.bbox)
     if bbox is not None:
         check_bbox_range(bbox, bbox_crs)
-    limit = _int(req.limit, "limit", 100, 1, MAX_LIMIT)
-    offset = _int(req.offset, "offset", 0, 0, 10_000_000)
+    limit = integer(req.limit, "limit", 100, 1, MAX_LIMIT)
+    offset = integer(req.offset, "offset", 0, 0, 10_000_000)
     filter_sql, filter_params = parse_filter(req.filter, req.filter_lang, req.filter_crs, layer)
     return ItemsQuery(
         layer=layer,
@@ -195,7 +195,8 @@ def parse_items(layer: Layer, req: ItemsRequest) -> ItemsQuery:
     )
 
 
-def _int(text: str | None, name: str, default: int, lo: int, hi: int) -> int:
+def integer(text: str | None, name: str, default: int, lo: int, hi: int) -> int:
+    """An ASCII integer parameter between lo and hi (the default when absent); 400 naming it otherwise."""
     if text is None:
         return default
     if not ASCII_INT.fullmatch(text):
