@@ -220,9 +220,10 @@ def test_bad_files_are_refused_and_change_nothing(scratch_url: str) -> None:
 
 def test_reference_from_db_equals_the_bundled_reference_without_address_points(db_url: str) -> None:
     with psycopg.connect(db_url) as conn:
-        towns, cities, others = reference_from_db(conn, DATA)
+        towns, cities, others, readings = reference_from_db(conn, DATA)
     bundled = load_reference(DATA)
     assert (set(towns), cities, others) == (set(bundled[0]), bundled[1], bundled[2])
+    assert readings == bundled[3]
     assert len(towns) == len(bundled[0])
 
 

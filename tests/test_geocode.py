@@ -27,12 +27,12 @@ ROWS = _rows()
 
 
 @pytest.fixture(scope="module")
-def reference() -> tuple[list[Town], dict, list[str]]:
+def reference() -> tuple:
     return load_reference(DATA)
 
 
 @pytest.fixture(scope="module")
-def geocoder(reference: tuple[list[Town], dict, list[str]]) -> Geocoder:
+def geocoder(reference: tuple) -> Geocoder:
     return Geocoder(*reference)
 
 
@@ -83,8 +83,11 @@ def test_domain_kanji_numerals_never_inside_names(geocoder: Geocoder) -> None:
     r = geocoder.geocode("伊万里市大坪町一ノ坂乙4580番地2")
     assert "10000" not in r.normalized and "伊万里市" in r.normalized
     assert r.city_code == "41205"
-    assert r.match_level == "city"  # the reference has no plain 大坪町; a wrong 町字 is worse than a lower level
-    assert {c["town"] for c in r.candidates} == {"大坪町甲", "大坪町乙", "大坪町丙"}
+    # 大坪町甲/乙/丙 are 町字 of their own; the 小字 一ノ坂 written before 乙 is skipped and reported as ignored.
+    got = (r.town, r.rest, r.match_level, r.via, r.ignored)
+    assert got == ("大坪町乙", "4580-2", "machiaza", "koaza_ignored", "一ノ坂")
+    plain = geocoder.geocode("伊万里市大坪町4580")  # no 甲/乙/丙: still ambiguous, candidates, city level
+    assert plain.match_level == "city" and {c["town"] for c in plain.candidates} >= {"大坪町甲", "大坪町乙", "大坪町丙"}
     assert normalize("伊万里市二里町一ノ坂") == "伊万里市二里町一ノ坂"
 
 
@@ -182,8 +185,8 @@ def test_uncertainty_per_level(geocoder: Geocoder) -> None:
 # --- parcel level (no parcel data is bundled: synthetic entries as ABR 地番 would provide) ----------------
 
 
-def test_parcel_level_only_for_exact_chiban(reference: tuple[list[Town], dict, list[str]]) -> None:
-    towns, cities, others = reference
+def test_parcel_level_only_for_exact_chiban(reference: tuple) -> None:
+    towns, cities, others, _readings = reference
     parcel = Town("41205", "山代町楠久", 33.2931, 129.8241, level="parcel", chiban="360-1")
     g = Geocoder([*towns, parcel], cities, others)
     hit = g.geocode("伊万里市山代町楠久360番地1 楠久ビル")

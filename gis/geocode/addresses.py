@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import unicodedata
@@ -31,9 +30,10 @@ from gis.geocode.address_layouts import (
     parse_mlit,
     read_layout_csv,
 )
+from gis.geocode.forms import load_readings
 from gis.geocode.model import MACHIAZA, MACHIAZA_DETAIL, PARCEL, Town
 from gis.geocode.normalize import fold_key
-from gis.geocode.reference import POSTAL_CSV, load_cities, postal_aliases, read_csv
+from gis.geocode.reference import Reference, city_readings, load_cities, with_postal
 
 
 @dataclass
@@ -194,17 +194,13 @@ TOWNS_SQL = "SELECT city_code, btrim(name), nullif(btrim(koaza), ''), ST_Y(geom)
 POINTS_SQL = "SELECT city_code, town, koaza, chiban, level, ST_Y(geom), ST_X(geom) FROM address_points ORDER BY id"
 
 
-def reference_from_db(
-    conn: psycopg.Connection, data_dir: Path
-) -> tuple[list[Town], dict[str, tuple[str, float, float]], list[str]]:
-    """load_reference's triple with towns from the database (psycopg; the API reads the same rows with asyncpg)."""
+def reference_from_db(conn: psycopg.Connection, data_dir: Path) -> Reference:
+    """load_reference's tuple with towns from the database (psycopg; the API reads the same rows with asyncpg)."""
     return reference_from_rows(conn.execute(TOWNS_SQL).fetchall(), conn.execute(POINTS_SQL).fetchall(), data_dir)
 
 
-def reference_from_rows(
-    town_rows: Iterable[Sequence], point_rows: Iterable[Sequence], data_dir: Path
-) -> tuple[list[Town], dict[str, tuple[str, float, float]], list[str]]:
-    """load_reference's triple from the rows of TOWNS_SQL and POINTS_SQL, plus the bundled postal aliases.
+def reference_from_rows(town_rows: Iterable[Sequence], point_rows: Iterable[Sequence], data_dir: Path) -> Reference:
+    """load_reference's tuple from the rows of TOWNS_SQL and POINTS_SQL, plus the bundled postal aliases.
 
     An address_points 町字 replaces the towns row of the same 大字/町 and 小字 (one point per name, or the geocoder
     would call the name ambiguous); parcel rows become parcel Towns spelled like their 町字 entry.
@@ -222,11 +218,9 @@ def reference_from_rows(
             base[(code, plain_key(name), koaza or "")] = Town(code, name, lat, lon, level=level, koaza=koaza)
     # The matcher finds a parcel by (city, 町字 name, 地番): use the spelling of the 町字 entry.
     spelling = {(c, k): t.name for (c, k, koaza), t in base.items() if not koaza}
-    postal = Path(data_dir) / POSTAL_CSV
-    aliases = postal_aliases(read_csv(postal), list(base.values())) if postal.exists() else {}
-    towns = [dataclasses.replace(t, aliases=tuple(aliases.get(t, ()))) for t in base.values()]
+    towns = with_postal(list(base.values()), data_dir)
     parcel_towns = [
         Town(c, spelling.get((c, plain_key(n)), n), lat, lon, level=PARCEL, koaza=k, chiban=b)
         for c, n, lat, lon, k, b in parcels
     ]
-    return [*towns, *parcel_towns], cities, others
+    return [*towns, *parcel_towns], cities, others, load_readings(Path(data_dir), city_readings(data_dir), towns)

@@ -39,6 +39,13 @@ def _stems(key: str) -> list[str]:
     return out
 
 
+def _bare(key: str) -> str | None:
+    """The 大字 part of a 町 + 大字 name (朝日町大字甘久 → 甘久, 山代町楠久 → 楠久), when two characters or more."""
+    head, sep, tail = key.partition("町")
+    tail = tail.removeprefix("大字").removeprefix("字")
+    return tail if sep and head and len(tail) >= 2 else None
+
+
 def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     # Equirectangular is accurate to well under 1 % at city scale.
     x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
@@ -62,6 +69,9 @@ class TownIndex:
         # (key, town, length of the key's 町 part) per city.
         self.typo_keys: dict[str, list[tuple[str, Town, int]]] = {code: [] for code in cities}
         self.all_keys: dict[str, list[Town]] = {}
+        # The 大字 part alone (甘久 for 朝日町大字甘久), per city and across both: taken only when unique.
+        self.bare: dict[str, dict[str, list[Town]]] = {code: {} for code in cities}
+        self.all_bare: dict[str, list[Town]] = {}
         self.parcels: dict[tuple[str, str, str], Town] = {}
         self.primary_key: dict[Town, str] = {}
         for town in towns:
@@ -87,6 +97,10 @@ class TownIndex:
                     _add(keys, key, town)
                     _add(self.all_keys, key, town)
             return
+        bare = _bare(self.primary_key[town])
+        if bare:
+            _add(self.bare[town.city_code], bare, town)
+            _add(self.all_bare, bare, town)
         for key in variants:
             _add(keys, key, town)
             _add(self.all_keys, key, town)

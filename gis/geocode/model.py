@@ -26,6 +26,8 @@ class Town:
     koaza: str | None = None
     chiban: str | None = None
     aliases: tuple[str, ...] = ()
+    kana: tuple[str, ...] = ()  # readings (Japan Post 町域 kana), for kana and romaji input
+    postal_codes: tuple[str, ...] = ()  # 7-digit postcodes whose 町域 is this town
 
 
 @dataclass
@@ -51,6 +53,11 @@ class GeocodeResult:
     outside_service_area: bool = False
     city_inferred: bool = False
     error: str | None = None
+    # How the input was read when it was not a written address: kana, romaji, postcode, old_name, city_typo,
+    # koaza_ignored (a 小字 unknown to the reference stood between the 町 and 甲/乙/丙, and was skipped),
+    # oaza_only (a 大字 written without its 町: 武雄市甘久).
+    via: str | None = None
+    ignored: str | None = None
 
     def to_dict(self) -> dict:
         """All fields as a JSON-ready dict."""

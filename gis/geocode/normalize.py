@@ -95,3 +95,18 @@ def kanji_to_int(text: str) -> int:
 def is_katakana(c: str) -> bool:
     """True for a full-width katakana letter or the long-vowel mark."""
     return "\u30a1" <= c <= "\u30fa" or c == "ー"
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Levenshtein distance between a and b is at most 1."""
+    la, lb = len(a), len(b)
+    if la > lb:
+        a, b, la, lb = b, a, lb, la
+    if lb - la > 1:
+        return False
+    i = 0
+    while i < la and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        return a[i + 1 :] == b[i + 1 :]
+    return a[i:] == b[i + 1 :]
