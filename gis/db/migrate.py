@@ -21,7 +21,7 @@ def alembic_config(url: str, public_role: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head", public_role: str | None = None) -> None:
+def upgrade(url: str, revision: str = "heads", public_role: str | None = None) -> None:
     """Bring the schema to `revision`."""
     command.upgrade(alembic_config(url, public_role), revision)
 
