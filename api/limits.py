@@ -7,6 +7,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.requests import Request
+
+from api.errors import error_response
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -53,11 +57,12 @@ class QueryHygiene:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refuse a bad query string with a JSON error; pass everything else through."""
+        """Refuse a bad query string with the one error shape; pass everything else through."""
         if scope["type"] == "http" and scope.get("query_string"):
             problem = query_problem(scope["query_string"])
             if problem is not None:
-                await _answer(send, *problem)
+                # Browsers get the page form of the error, clients the JSON (the same negotiation as everywhere).
+                await error_response(Request(scope), *problem)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         openapi_url="/api",
-        docs_url="/api.html",
+        docs_url=None,  # /api.html is served by the pages router with vendored Swagger UI (offline)
         redoc_url=None,
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)

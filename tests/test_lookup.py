@@ -149,9 +149,18 @@ def test_address_lookup_is_never_a_single_zone_answer(client: TestClient) -> Non
 
 
 def test_ambiguous_address_gives_candidates_not_a_report(client: TestClient) -> None:
-    body = client.get("/lookup", params={"address": "伊万里市大坪町一ノ坂乙4580番地2"}).json()
+    body = client.get("/lookup", params={"address": "伊万里市大坪町4580"}).json()
     assert body["precision"]["mode"] == "none" and "zoning" not in body
     assert body["query"]["geocode"]["match_level"] == "city"
+
+
+def test_koaza_before_otsu_is_an_area_answer_never_a_lot(client: TestClient) -> None:
+    # The 小字 一ノ坂 written before 乙 is skipped (issue 15): the 大字 area answers, never a single zone.
+    body = client.get("/lookup", params={"address": "伊万里市大坪町一ノ坂乙4580番地2"}).json()
+    g = body["query"]["geocode"]
+    assert (g["town"], g["match_level"], g["via"]) == ("大坪町乙", "machiaza", "koaza_ignored")
+    assert not body["precision"]["single_answer_possible"]
+    assert body["zoning"]["answer"] is None
 
 
 def test_geocode_and_reverse(client: TestClient) -> None:

@@ -67,8 +67,9 @@ def test_basemap_selects_the_base_layer_at_load(client: TestClient) -> None:
     assert pale and pale.group(1) in added
     assert not any(a.startswith("empty_base_") for a in added)
     assert _get(client, "/map?basemap=std").status_code == 200
-    bad = _get(client, "/map?basemap=osm")
+    bad = client.get("/map?basemap=osm")
     assert bad.status_code == 400 and bad.json()["code"] == "InvalidParameterValue"
+    assert "入力内容に誤りがあります" in _get(client, "/map?basemap=osm").text
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))
@@ -84,8 +85,11 @@ def test_layer_page(client: TestClient, layer_id: str) -> None:
     assert (BANNER in html) and ("サンプル含む" in html) == sample
 
 
-def test_unknown_layer_is_a_json_404(client: TestClient) -> None:
+def test_unknown_layer_is_a_404_page_for_browsers_and_json_for_clients(client: TestClient) -> None:
     r = _get(client, "/map/no_such_layer")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "ページが見つかりません" in r.text and "no_such_layer" in r.text
+    r = client.get("/map/no_such_layer")
     assert r.status_code == 404
     assert r.json()["code"] == "NotFound" and "no_such_layer" in r.json()["description"]
 

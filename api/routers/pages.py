@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import Rt
 from gis.catalog import jsonable
 from gis.errors import InvalidParameter
+from gis.maps.assets import FAVICON, STATIC_DIR, SWAGGER_CSS, SWAGGER_JS, check_local_assets, static_url
 
 router = APIRouter(tags=["pages"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
@@ -65,3 +67,28 @@ async def landing(
         request=request, layers=infos, any_sample=any(i.sample for i in infos)
     )
     return HTMLResponse(html)
+
+
+@router.get("/api.html", include_in_schema=False)
+async def api_docs(request: Request) -> HTMLResponse:
+    """The interactive API docs (Swagger UI served by this service, so they render with no internet)."""
+    root = request.scope.get("root_path", "")
+    page = get_swagger_ui_html(
+        openapi_url=f"{root}/api",
+        title=f"{request.app.title} — API",
+        swagger_js_url=static_url(SWAGGER_JS, root),
+        swagger_css_url=static_url(SWAGGER_CSS, root),
+        swagger_favicon_url=static_url(FAVICON, root),
+    )
+    html = check_local_assets(bytes(page.body).decode().replace("<html>", '<html lang="ja">', 1))
+    return HTMLResponse(html, headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    """The site icon where browsers look for it by default (an SVG; every browser in use accepts one)."""
+    return Response(
+        (STATIC_DIR / FAVICON).read_bytes(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

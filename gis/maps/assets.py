@@ -16,6 +16,9 @@ VECTORGRID = "vendor/leaflet.vectorgrid-1.3.0"
 LEAFLET_JS = f"{LEAFLET}/leaflet.js"
 LEAFLET_CSS = f"{LEAFLET}/leaflet.css"
 VECTORGRID_JS = f"{VECTORGRID}/Leaflet.VectorGrid.bundled.min.js"
+SWAGGER = "vendor/swagger-ui-dist-5.35.0"  # /api.html, so the API docs render offline too
+SWAGGER_JS = f"{SWAGGER}/swagger-ui-bundle.js"
+SWAGGER_CSS = f"{SWAGGER}/swagger-ui.css"
 # Our own page code and style.
 MAP_JS = "map/map.js"
 REPORT_JS = "map/report.js"
