@@ -12,8 +12,8 @@ from fastapi.templating import Jinja2Templates
 
 from gis.cities import CITIES, PREFECTURE
 from gis.errors import InvalidParameter
-from gis.ogc.items import ItemsQuery, order_sql, q, where_sql
-from layers.base import Layer
+from gis.ogc.items import ItemsQuery, order_sql, where_sql
+from layers.base import Layer, published_sql
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 MEDIA = {"json": "application/geo+json", "geojson": "application/geo+json", "html": "text/html", "csv": "text/csv"}
@@ -50,7 +50,7 @@ def csv_columns(layer: Layer) -> list[tuple[str, str]]:
         ("地方公共団体名", city_name),
         ("都道府県名", f"'{PREFECTURE}'"),
     ]
-    cols += [(c.standard_name or c.name, f"t.{q(c.name)}::text") for c in layer.public_columns]
+    cols += [(c.standard_name or c.name, f"{published_sql(c, 't')}::text") for c in layer.output_columns]
     point = 't."geom"' if layer.geom_type == "POINT" else 'ST_PointOnSurface(t."geom")'
     cols += [("緯度", f"round(ST_Y({point})::numeric, 7)::text"), ("経度", f"round(ST_X({point})::numeric, 7)::text")]
     if layer.geom_type != "POINT":
@@ -68,7 +68,7 @@ def csv_sql(layer: Layer, query: ItemsQuery | None) -> tuple[str, list[Any]]:
     params: list[Any] = []
     select = ", ".join(expr for _, expr in csv_columns(layer))
     if query is None:
-        inner = f"SELECT *, id AS ord FROM {q(layer.id)}"
+        inner = f"SELECT *, id AS ord FROM {layer.relation()} x"
     else:
         # Filter and page inside a subquery: its column names cannot clash with the joined sources table.
         where = where_sql(query, params)
@@ -76,7 +76,7 @@ def csv_sql(layer: Layer, query: ItemsQuery | None) -> tuple[str, list[Any]]:
         n = len(params)
         order = order_sql(query)
         inner = (
-            f"SELECT *, row_number() OVER (ORDER BY {order}) AS ord FROM {q(layer.id)} WHERE {where} "
+            f"SELECT *, row_number() OVER (ORDER BY {order}) AS ord FROM {layer.relation()} x WHERE {where} "
             f"ORDER BY {order} LIMIT ${n - 1} OFFSET ${n}"
         )
     return f"SELECT {select} FROM ({inner}) t JOIN sources s ON s.id = t.source_id ORDER BY t.ord", params

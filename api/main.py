@@ -8,11 +8,27 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
+from api.counting import add_access_counting, flushing
 from api.errors import install_error_handlers
 from api.head import HeadAsGet
 from api.limits import BodyLimit, QueryHygiene
 from api.openapi import install_openapi
-from api.routers import admin, downloads, features, garbage, garbage_push, health, lookup, maps, pages, tiles
+from api.routers import (
+    admin,
+    downloads,
+    features,
+    garbage,
+    garbage_push,
+    health,
+    lookup,
+    maps,
+    pages,
+    sensors,
+    sta,
+    stats,
+    tiles,
+    transit,
+)
 from gis.runtime import Runtime
 from gis.settings import Settings
 
@@ -24,9 +40,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Refuses to start (ConfigurationError) when the public role is missing or can read private data.
-        app.state.runtime = await Runtime.open(settings)
+        app.state.runtime = await Runtime.open(settings, background=True)
         try:
-            yield
+            async with flushing(app, app.state.runtime, settings):
+                yield
         finally:
             await app.state.runtime.close()
 
@@ -40,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    add_access_counting(app, settings)  # inside HeadAsGet: it sees the route matched for a HEAD too
     app.add_middleware(HeadAsGet)  # outside gzip: HEAD sees the same (gzipped) headers as GET
     # Outermost: an over-large body is refused before any other layer reads it.
     upload = settings.max_upload_mib * 1024 * 1024
@@ -47,7 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(QueryHygiene)
     install_error_handlers(app)
     install_openapi(app)
-    for module in (pages, health, features, downloads, lookup, admin, tiles, maps, garbage_push, garbage):
+    routers = (pages, health, features, downloads, lookup, admin, tiles, maps, garbage_push, garbage, sta, sensors)
+    for module in (*routers, stats, transit):
         app.include_router(module.router)
     return app
 

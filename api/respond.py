@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from api.deps import get_runtime
 from gis.cache import Cached
-from gis.etag import make_etag, matches
+from gis.etag import live_bucket, make_etag, matches
 from layers.base import Layer
 
 Key = tuple[Hashable, ...]
@@ -26,18 +26,24 @@ def not_modified(request: Request, etag: str) -> bool:
 
 
 def cache_headers(layer: Layer, etag: str) -> dict[str, str]:
-    """ETag and per-layer Cache-Control."""
-    return {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={layer.cache_seconds}, stale-while-revalidate={layer.cache_seconds}",
-        "Vary": "Accept, Accept-Encoding",
-    }
+    """ETag and per-layer Cache-Control (a live layer's answers may be kept only to the end of their time bucket)."""
+    seconds = layer.cache_seconds
+    if layer.live:
+        control = f"public, max-age={live_bucket(seconds)[1]}"
+    else:
+        control = f"public, max-age={seconds}, stale-while-revalidate={seconds}"
+    return {"ETag": etag, "Cache-Control": control, "Vary": "Accept, Accept-Encoding"}
+
+
+def live_key(layer: Layer, key: Key) -> Key:
+    """A representation's key; a live layer's also names the time bucket (its state changes with no new version)."""
+    return (*key, ("live", live_bucket(layer.cache_seconds)[0])) if layer.live else key
 
 
 def layer_etag(request: Request, layer: Layer, key: Key) -> tuple[str, int]:
     """The strong ETag of a representation of this layer, and the version it stands for."""
     version = get_runtime(request).versions.get(layer.id)
-    return make_etag(layer.id, version, key), version
+    return make_etag(layer.id, version, live_key(layer, key)), version
 
 
 async def cached_response(
@@ -50,11 +56,15 @@ async def cached_response(
 ) -> Response:
     """Answer 304 or a cached body when possible, else build (once for concurrent callers), cache and send."""
     rt = get_runtime(request)
-    etag, version = layer_etag(request, layer, key)
+    key = live_key(layer, key)  # once: the ETag and the cache entry name the same bucket
+    version = rt.versions.get(layer.id)
+    etag = make_etag(layer.id, version, key)
     headers = cache_headers(layer, etag)
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    tag = ((layer.id, version),)
+    tag: tuple[tuple[str, int], ...] = ((layer.id, version),)
+    if layer.live:
+        tag += (rt.cache.clock(f"{layer.id}:{layer.cache_seconds}", key[-1][1]),)
     item = await rt.cache.get_or_build(("response", layer.id, version, key), build, tag=tag)
     headers.update(item.headers)
     return Response(item.body, status_code=status, media_type=item.media_type, headers=headers)

@@ -104,6 +104,13 @@ class Cache:
         for layer_id, version in versions.items():
             self.set_version(layer_id, version)
 
+    def clock(self, name: str, bucket: int) -> tuple[str, int]:
+        """A tag pair for answers valid during one time bucket of `name`; entries of older buckets are dropped."""
+        clock = f"{name}@clock"
+        if bucket > self._known.get(clock, -1):
+            self.set_version(clock, bucket)
+        return clock, bucket
+
     def _stale(self, tag: Tag) -> bool:
         return any(v < self._known.get(lid, v) for lid, v in tag)
 

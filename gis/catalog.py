@@ -121,6 +121,12 @@ class Catalog:
         infos = await self.infos()
         return {i.id: i.sample for i in infos}
 
+    async def coverage(self) -> dict[str, set[str]]:
+        """The cities each layer holds rows for: the cities of the sources behind its current rows (a --replace
+        only ever swaps a city's rows for another file of that city, so a city never loses all its rows)."""
+        infos = await self.infos()
+        return {i.id: {c for s in i.sources for c in (s.get("city_codes") or [])} for i in infos}
+
     async def sources(self) -> tuple[dict[int, dict], dict[str, list[dict]]]:
         """Every source by id, and the sources per layer."""
         return await self._cached("sources", _sources)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Hashable
 
 
@@ -20,3 +21,10 @@ def matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
     return etag in tags or "*" in tags
+
+
+def live_bucket(seconds: int, now: float | None = None) -> tuple[int, int]:
+    """(bucket, seconds left in it): answers of live data are keyed on the bucket, so none is older than `seconds`."""
+    now = time.time() if now is None else now
+    seconds = max(1, int(seconds))
+    return int(now // seconds), max(1, seconds - int(now % seconds))

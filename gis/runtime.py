@@ -21,6 +21,7 @@ from gis.db.roles import check_public_role, login_error
 from gis.db.versions import VERSIONS_SQL, LayerVersions
 from gis.errors import DatabaseUnavailable
 from gis.geocode.service import GeocoderService
+from gis.sensors.jobs import SensorJobs
 from gis.settings import Settings
 
 log = logging.getLogger("gis.runtime")
@@ -58,6 +59,7 @@ class Runtime:
     cache: Cache
     catalog: Catalog
     geocoder: GeocoderService
+    jobs: SensorJobs | None = None
 
     @asynccontextmanager
     async def public_conn(self) -> AsyncIterator[asyncpg.Connection]:
@@ -72,8 +74,11 @@ class Runtime:
             yield conn
 
     @classmethod
-    async def open(cls, settings: Settings) -> Runtime:
-        """Start everything, or raise ConfigurationError / DatabaseUnavailable naming why the service cannot run."""
+    async def open(cls, settings: Settings, *, background: bool = False) -> Runtime:
+        """Start everything, or raise ConfigurationError / DatabaseUnavailable naming why the service cannot run.
+
+        `background`: also run the sensor jobs (the API's workers do; one-shot commands do not).
+        """
         settings.check()
         url = database_url(settings)
         public = await _public_pool(settings, url)
@@ -97,6 +102,11 @@ class Runtime:
             runtime.geocoder = GeocoderService(settings.data_dir, cache, versions, runtime.public_conn)
             versions.subscribe(runtime.geocoder.on_version)
             await runtime.geocoder.start()
+            if background:
+                runtime.jobs = SensorJobs(
+                    runtime.staff_conn, settings.sensor_sweep_seconds, settings.sensor_deliver_seconds
+                )
+                runtime.jobs.start()
             return runtime
         except BaseException:
             if versions is not None:
@@ -107,7 +117,9 @@ class Runtime:
             raise
 
     async def close(self) -> None:
-        """Stop the listener and the geocoder's rebuilds, close the pools."""
+        """Stop the background jobs, the listener and the geocoder's rebuilds, close the pools."""
+        if self.jobs is not None:
+            await self.jobs.stop()
         await self.geocoder.stop()
         await self.versions.stop()
         await self.public_pool.close()

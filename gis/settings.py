@@ -72,6 +72,25 @@ class Settings(BaseSettings):
     push_allow_loopback: bool = Field(
         default=False, alias="GIS_PUSH_ALLOW_LOOPBACK", description="tests only: accept http://127.0.0.1 endpoints"
     )
+    stats_enabled: bool = Field(
+        default=True, alias="GIS_STATS", description="count requests per layer, page, API family and day (0: off)"
+    )
+    stats_flush_seconds: float = Field(
+        default=60.0, gt=0, alias="GIS_STATS_FLUSH_SECONDS", description="how often a worker writes its counts"
+    )
+    stats_max_keys: int = Field(
+        default=20_000, ge=100, alias="GIS_STATS_MAX_KEYS", description="pending counts a worker keeps (outages)"
+    )
+    sensor_sweep_seconds: float = Field(
+        default=30,
+        alias="GIS_SENSOR_SWEEP_SECONDS",
+        description="how often each API worker looks for silent sensors and makes observation partitions; 0: off",
+    )
+    sensor_deliver_seconds: float = Field(
+        default=5,
+        alias="GIS_SENSOR_DELIVER_SECONDS",
+        description="how often each API worker sends due sensor events to the webhook; 0: off",
+    )
 
     @field_validator("public_role")
     @classmethod

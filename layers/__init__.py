@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from layers import (
+    bus_routes,
+    bus_stops,
     cemeteries,
     facilities,
     farmland,
     fire_districts,
+    flood_history,
+    flood_risk,
     garbage_points,
     inundation_sensors,
+    landslide_zones,
     municipalities,
     noise_zones,
     parks,
     planning_areas,
+    shelters,
     special_use_districts,
     towns,
     vibration_zones,
@@ -38,6 +44,12 @@ LAYERS: dict[str, Layer] = {
         garbage_points,
         farmland,
         inundation_sensors,
+        shelters,
+        flood_history,
+        flood_risk,
+        landslide_zones,
+        bus_routes,
+        bus_stops,
     )
 }
 

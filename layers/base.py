@@ -12,7 +12,7 @@ from geoalchemy2 import Geometry
 from gis.db.tables import metadata
 
 ColType = Literal["text", "int", "float", "date", "bool", "json", "timestamptz"]
-GeomType = Literal["MULTIPOLYGON", "POINT"]
+GeomType = Literal["MULTIPOLYGON", "MULTILINESTRING", "POINT"]
 LookupKind = Literal["zones", "nearest", "within", "parcels", "containing"]
 
 SQL_TYPES: dict[str, Any] = {
@@ -48,6 +48,9 @@ class Col:
     null_values: tuple[Any, ...] = ()
     # Open-data standard column name (自治体標準オープンデータセット) used in CSV output.
     standard_name: str | None = None
+    # A computed column (Layer.computed): an SQL expression over the layer row `t` and the layer's `join`; never
+    # stored, never imported, published like any other column.
+    sql: str | None = None
 
     def source_names(self) -> list[Alias]:
         """Candidate source column names, in order of preference."""
@@ -82,6 +85,11 @@ class Lookup:
     # (name, SQL expression over the selected columns of alias t), computed only for the rows the section keeps
     computed: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # fixed members of the section
+    # `nearest` per need: (group, SQL condition on alias t) → the `count` nearest rows of each group, tagged `group`.
+    per: tuple[tuple[str, str], ...] = ()
+    # Coverage: where the layer holds no rows for the point's city, the section says データ未整備 (never 指定なし)
+    # and this text (who to ask); None: the layer is taken to cover both cities.
+    no_data: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ class Layer:
     columns: tuple[Col, ...]
     # Names of the text column used as a label in pages and lookups.
     label: str | None = None
+    # The label is a place name people type into the search box (a station, a school, a park).
+    place_names: bool = False
     # Extra cleaning applied to the mapped frame during import (after aliasing).
     clean: Callable[[Any, list[str]], Any] | None = None
     style: dict[str, Any] = field(default_factory=dict)
@@ -112,6 +122,12 @@ class Layer:
     private_key: str | None = None
     # The layer's part in the lookup report (None: not in the report).
     lookup: Lookup | None = None
+    # Public columns computed at read time (Col.sql), e.g. a sensor's current state, and the join they read.
+    computed: tuple[Col, ...] = ()
+    join: str | None = None
+    # Answers change with the clock and with tables outside the layer's version (live sensor state): responses,
+    # tiles and ETags then also key on a time bucket of cache_seconds, so nothing served is older than that.
+    live: bool = False
 
     @property
     def table(self) -> sa.Table:
@@ -123,12 +139,32 @@ class Layer:
         """Columns safe to publish (items, tiles, CSV, downloads, pages)."""
         return [c for c in self.columns if c.public]
 
+    @property
+    def output_columns(self) -> list[Col]:
+        """What is published (items, tiles, CSV, downloads, queryables): public stored columns, then computed ones."""
+        return [*self.public_columns, *self.computed]
+
+    def relation(self) -> str:
+        """The FROM item that reads the layer: its table, or with computed columns a subquery that adds them."""
+        if not self.computed:
+            return f'"{self.id}"'
+        extra = ", ".join(f'{c.sql} AS "{c.name}"' for c in self.computed)
+        return f'(SELECT t.*, {extra} FROM "{self.id}" t {self.join or ""})'
+
     def column(self, name: str) -> Col:
         """The column of that name; KeyError when absent."""
         for c in self.columns:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+
+def published_sql(c: Col, alias: str = "t") -> str:
+    """How a column's value is published: times as UTC ISO 8601 text with +00:00 (whatever the session's zone)."""
+    ref = f'{alias}."{c.name}"'
+    if c.type == "timestamptz":
+        return f"""to_char({ref} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')"""
+    return ref
 
 
 def define_table(layer: Layer) -> sa.Table:

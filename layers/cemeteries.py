@@ -8,6 +8,7 @@ LAYER = Layer(
     description="墓地（経営主体区分・経営者名称・連絡窓口）。個人の管理者情報は公開しない。",
     geom_type="POINT",
     label="name",
+    place_names=True,
     columns=(
         Col("name", title="名称", required=True, aliases=("名称",), standard_name="名称"),
         Col("kind", title="種別", aliases=("種別",)),

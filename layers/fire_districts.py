@@ -15,6 +15,12 @@ LAYER = Layer(
     ),
     style={"color": "#e31a1c", "weight": 2, "fillOpacity": 0.15},
     cache_seconds=3600,
-    lookup=Lookup("zones", "fire_district", role="fire"),
+    # Only Takeo's PLATEAU file has 防火 data: an Imari point says so instead of 「指定なし」 (DOMAIN.md §13).
+    lookup=Lookup(
+        "zones",
+        "fire_district",
+        role="fire",
+        no_data="防火地域・準防火地域の指定は市の都市計画担当課で確認してください。",
+    ),
 )
 define_table(LAYER)

@@ -8,6 +8,7 @@ LAYER = Layer(
     description="都市公園・都市計画公園（種別・面積・施設）。",
     geom_type="MULTIPOLYGON",
     label="name",
+    place_names=True,
     columns=(
         Col("name", title="名称", required=True, aliases=("ParkName", "名称"), standard_name="名称"),
         Col("park_type", title="公園種別", aliases=("note", "種別"), standard_name="種別"),

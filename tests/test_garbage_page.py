@@ -101,5 +101,5 @@ def test_the_report_popup_has_my_point_and_its_next_days(browser_factory, live_u
         "var done = arguments[0];"
         "fetch('/lookup?lat=33.2593&lon=129.8795').then(r => r.json()).then(r => done(GisReport.render(r)));"
     )
-    assert "ごみ集積所（最寄り）・次の収集日" in html and "もえるごみ" in html
+    assert "ごみの日" in html and "最寄りの集積所" in html and "もえるごみ" in html
     assert "/map/garbage?lat=33.2593&amp;lon=129.8795" in html

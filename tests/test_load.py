@@ -12,7 +12,9 @@ from gis.settings import REPO_ROOT
 from layers import LAYERS
 
 DATA = REPO_ROOT / "data"
-SAMPLE_ONLY = ("cemeteries", "garbage_points", "facilities", "farmland", "inundation_sensors")
+SAMPLE_ONLY = ("cemeteries", "garbage_points", "farmland", "inundation_sensors")
+# Declared for `gis import` through a connector; no file exists for the two cities (the report says データ未整備).
+NO_BUNDLED_DATA = ("flood_risk", "landslide_zones")
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))
@@ -22,6 +24,9 @@ def test_every_collection_has_rows(conn: psycopg.Connection, layer_id: str) -> N
         f'FROM "{layer_id}"',
         (layer_id,),
     ).fetchone()
+    if layer_id in NO_BUNDLED_DATA:
+        assert n == 0
+        return
     assert n > 0 and versions is not None
     assert set(cities) <= {"41205", "41206"}
     bad = conn.execute(f'SELECT count(*) FROM "{layer_id}" WHERE NOT ST_IsValid(geom) OR ST_SRID(geom) <> 6668')
@@ -157,4 +162,4 @@ def test_second_load_is_idempotent(scratch_url: str) -> None:
         assert state(conn) == before
         assert conn.execute("SELECT count(*) FROM private.farmland_owners").fetchone() == private
         after = dict(conn.execute("SELECT layer_id, version FROM layer_state").fetchall())
-        assert all(after[k] > versions[k] for k in versions)
+        assert all(after[k] > versions[k] for k in versions if k not in NO_BUNDLED_DATA)

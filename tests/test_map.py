@@ -147,7 +147,7 @@ def test_assets_are_served_with_their_content_types(client: TestClient) -> None:
 
 def test_landing_page_links_to_the_maps(client: TestClient) -> None:
     html = _get(client, "/").text
-    assert 'href="/map"' in html and "地図を見る" in html
+    assert 'href="/map"' in html and "この場所のルール" in html and "地図で場所を選ぶ" in html
     for layer_id in LAYERS:
         assert f'href="/map/{layer_id}"' in html
 
@@ -271,32 +271,36 @@ def test_map_in_browser(browser_factory, client: TestClient, live_url: str, size
     _check_clean(browser, tiles)
 
 
-def test_address_search_opens_the_report(browser_factory, client: TestClient, live_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_address_search_shows_the_area_and_asks_for_the_lot(browser_factory, client: TestClient, live_url: str) -> None:  # type: ignore[no-untyped-def]
     browser = browser_factory(PHONE)
     _open_map(browser, f"{live_url}/map?basemap=none")
     driver = browser.driver
     box = driver.find_element("id", "gis-q")
-    # Ambiguous: candidates to choose from, and choosing one gives the report for that 大字.
+    # Ambiguous: candidates to choose from; choosing one shows that 大字 and asks for a tap on the lot.
     box.send_keys("伊万里市山代町")
     driver.find_element("css selector", "#gis-search button").click()
     browser.wait("return document.querySelectorAll('#gis-candidates button').length", what="candidates")
     assert driver.find_element("id", "gis-candidates").is_displayed()
     driver.find_element("css selector", "#gis-candidates button").click()
-    _popup_text(browser, "用途地域", "伊万里市")
+    browser.wait("return document.getElementById('gis-search-msg').textContent.indexOf('タップ') >= 0")
     box.clear()
     box.send_keys(SEARCH)
     driver.find_element("css selector", "#gis-search button").click()
-    text = _popup_text(browser, "用途地域", SEARCH, "大字・町レベルまでしか特定できない", "武雄市")
-    assert "担当課に確認してください" in text and "gis-warn" in driver.page_source
+    msg = browser.wait(
+        "var m = document.getElementById('gis-search-msg').textContent;"
+        " return m.indexOf('武雄町大字武雄') >= 0 && m.indexOf('タップ') >= 0 && m;",
+        what="the area and the ask for a tap",
+    )
+    assert "大字・町の範囲" in msg
+    # Never a many-zone report as if it were the answer.
+    assert driver.execute_script(
+        "return !document.querySelector('.leaflet-popup') && document.getElementById('gis-sheet') === null"
+    )
+    assert driver.find_element("id", "gis-tap-hint").is_displayed()
     browser.settle()
-    # Flown to the geocoded 大字 (its representative point is in view, at 大字 scale).
     g = client.get("/geocode", params={"q": SEARCH}).json()
     in_view = "return map_main.getBounds().contains([arguments[0], arguments[1]]) && map_main.getZoom();"
     assert driver.execute_script(in_view, g["lat"], g["lon"]) >= 11
-    # The popup fits on the phone screen, below the search bar.
-    top = _rects(browser, ["#gis-top"])["#gis-top"]
-    popup = _rects(browser, [".leaflet-popup-content-wrapper"])[".leaflet-popup-content-wrapper"]
-    assert popup["l"] >= 0 and popup["r"] <= PHONE[0] and popup["t"] >= top["b"] and popup["b"] <= PHONE[1]
     browser.screenshot("map-search.png")
     _check_clean(browser, _tiles_served(client))
 
@@ -328,20 +332,23 @@ def test_click_on_the_map_opens_the_report(browser_factory, client: TestClient, 
     browser = browser_factory(DESKTOP)
     _open_map(browser, f"{live_url}/map?basemap=none")
     _click_at(browser, *SHOGYO, 16)
-    text = _popup_text(browser, "商業地域", "80%", "400%", "地図上の点で判定しています", "武雄市")
-    assert "準防火地域" in text and "騒音規制地域" in text and "特定建設作業" in text and "サンプル" in text
-    assert "境界付近です" not in text
+    text = _popup_text(browser, "商業地域", "80% / 400%", "地図上の点で判定しています", "武雄市")
+    assert "準防火地域" in text and "騒音" in text and "工事をするとき" in text and "サンプル" in text
+    assert "境界の近くです" not in text
     browser.screenshot("map-click.png")
-    # On a corner of that 商業地域: a red warning and every zone in reach instead of one answer.
+    # On a corner of that 商業地域: the summary says 要確認 with the candidates, and the section lists every zone.
     lat, lon = conn.execute(
         "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_PointN(ST_ExteriorRing((ST_Dump(geom)).geom), 1) AS p "
         "FROM zoning WHERE youto_name = '商業地域' AND city_code = '41206' ORDER BY id LIMIT 1) s"
     ).fetchone()
     _click_at(browser, lon, lat, 17)
-    text = _popup_text(browser, "境界付近です", "市に確認してください", "商業地域（80% / 400%）")
-    warning = browser.driver.find_element("css selector", ".gis-report .gis-warn")
-    assert warning.value_of_css_property("color") == "rgba(192, 57, 43, 1)"
-    listed = "return document.querySelector('.gis-report .gis-sec').querySelectorAll('.gis-zones li').length"
+    text = _popup_text(browser, "境界の近くです", "要確認（候補: ", "商業地域")
+    row = browser.driver.find_element("css selector", ".gis-report .gis-sum .gis-st-uncertain td")
+    assert row.value_of_css_property("color") == "rgba(160, 64, 0, 1)"
+    browser.driver.find_element("css selector", '.gis-report details[data-sec="build"] summary').click()
+    listed = (
+        "return document.querySelector('.gis-report details[data-sec=build]').querySelectorAll('.gis-zones li').length"
+    )
     assert browser.driver.execute_script(listed) >= 2, "every 用途地域 in reach is listed"
     browser.screenshot("map-boundary.png")
     _check_clean(browser, _tiles_served(client))

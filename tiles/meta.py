@@ -148,7 +148,7 @@ def tileset(base: str, layer: Layer, bounds: list[float] | None = None) -> dict[
                 "id": layer.id,
                 "title": layer.title,
                 "dataType": "vector",
-                "geometryDimension": 0 if layer.geom_type == "POINT" else 2,
+                "geometryDimension": {"POINT": 0, "MULTILINESTRING": 1}.get(layer.geom_type, 2),
                 "minTileMatrix": str(lo),
                 "maxTileMatrix": str(hi),
             }

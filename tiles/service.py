@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from gis.catalog import layer_or_404
 from gis.errors import InvalidParameter
-from gis.etag import matches
+from gis.etag import live_bucket, matches
 from gis.runtime import Runtime
 from layers import LAYERS
 from tiles.sql import MAX_ZOOM, combined_sql, in_zoom, layer_mvt_sql, layers_at
@@ -72,12 +72,19 @@ async def tile(
         layers = [layer] if in_zoom(layer, z) else []
         seconds = layer.cache_seconds
     tag = rt.versions.snapshot(tuple(la.id for la in layers))
+    control = f"public, max-age={seconds}, stale-while-revalidate={seconds}"
+    live = [la for la in layers if la.live]
+    if live:
+        # Live state changes without a new version: the tile is keyed on a time bucket and kept only to its end.
+        bucket, left = live_bucket(seconds)
+        tag += tuple(rt.cache.clock(f"{la.id}:{seconds}", bucket) for la in live)
+        control = f"public, max-age={left}"
     # Each encoding is its own representation with its own strong ETag; clients that accept gzip always get gzip.
     base = tile_etag(name, tag, z, x, y)
     etag = f'"{base}-gz"' if gzip_ok else f'"{base}"'
     headers = {
         "ETag": etag,
-        "Cache-Control": f"public, max-age={seconds}, stale-while-revalidate={seconds}",
+        "Cache-Control": control,
         "Vary": "Accept-Encoding",
         "Access-Control-Allow-Origin": "*",
     }

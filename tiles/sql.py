@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from gis.geo import MERCATOR_SRID, STORAGE_SRID
 from gis.sql import lit, q
 from layers import LAYERS
-from layers.base import Col, Layer
+from layers.base import Col, Layer, published_sql
 
 MAX_ZOOM = 22
 EXTENT = 4096  # tile units per side from DETAIL_ZOOM on (the MVT default)
@@ -47,8 +47,8 @@ def in_zoom(layer: Layer, z: int) -> bool:
 
 
 def tile_properties(layer: Layer) -> list[Col | str]:
-    """What a tile feature carries: the public columns, city_code and sample (never anything else)."""
-    return [*layer.public_columns, "city_code", "sample"]
+    """What a tile feature carries: the public (and computed) columns, city_code and sample (never anything else)."""
+    return [*layer.output_columns, "city_code", "sample"]
 
 
 def extent_for(z: int) -> int:
@@ -59,6 +59,8 @@ def extent_for(z: int) -> int:
 def _prop_sql(c: Col | str) -> str:
     if isinstance(c, str):
         return f"t.{q(c)}"
+    if c.type == "timestamptz":
+        return f"{published_sql(c, 't')} AS {q(c.name)}"
     if c.type in AS_TEXT:
         return f"t.{q(c.name)}::text AS {q(c.name)}"
     return f"t.{q(c.name)}"
@@ -82,7 +84,7 @@ def layer_mvt_sql(layer: Layer, z: int) -> str:
         # Only the box stored with each geometry is read: dropped polygons are never detoasted or transformed.
         where += f" AND ({_box_size('X')} >= {w!r} OR {_box_size('Y')} >= {w * LAT_FACTOR!r})"
         order = f"{_box_size('X')} * {_box_size('Y')} DESC, t.id"
-    rows = f"SELECT t.id, {cols}, t.geom FROM {q(layer.id)} t WHERE {where}"
+    rows = f"SELECT t.id, {cols}, t.geom FROM {layer.relation()} t WHERE {where}"
     if z < DETAIL_ZOOM:
         # The feature budget: where a low-zoom tile would hold more, the largest features are kept.
         rows += f" ORDER BY {order} LIMIT {LOW_ZOOM_FEATURES}"

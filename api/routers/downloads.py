@@ -23,6 +23,7 @@ from api.formats import csv_columns, csv_sql
 from api.respond import cache_headers, layer_etag, not_modified
 from gis.catalog import layer_or_404
 from gis.errors import InvalidParameter
+from gis.etag import live_bucket
 from gis.geo import STORAGE_SRID
 from gis.ogc.crs import CRS84, SUPPORTED
 from gis.ogc.items import feature_sql, property_columns
@@ -70,7 +71,9 @@ async def download(
         return Response(status_code=304, headers=headers)
     sources = await rt.catalog.layer_sources(layer.id)
     if fmt == "gpkg":
-        path = await _geopackage(rt, layer, version, sources)
+        # A live layer's file holds the state of one time bucket (the ETag names the same bucket).
+        stamp = f"{version}-t{live_bucket(layer.cache_seconds)[0]}" if layer.live else str(version)
+        path = await _geopackage(rt, layer, stamp, sources)
         return FileResponse(path, media_type=MEDIA[fmt], headers=headers)
     pool = rt.public_pool
     body = _geojson_stream(pool, layer, sources) if fmt == "geojson" else _csv_stream(pool, layer)
@@ -88,7 +91,7 @@ async def _geojson_stream(pool: Any, layer: Layer, sources: list[dict]) -> Async
         "sample": any(s["sample"] for s in sources),
     }
     yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b',"features":['
-    sql = f"SELECT {feature_sql(layer, SUPPORTED[CRS84])} FROM {q(layer.id)} t ORDER BY t.id"
+    sql = f"SELECT {feature_sql(layer, SUPPORTED[CRS84])} FROM {layer.relation()} t ORDER BY t.id"
     first = True
     async with pool.acquire() as conn, conn.transaction():
         async for row in conn.cursor(sql, prefetch=1000):
@@ -114,26 +117,28 @@ async def _csv_stream(pool: Any, layer: Layer) -> AsyncIterator[bytes]:
             yield buf.getvalue().encode()
 
 
-async def _geopackage(rt: Runtime, layer: Layer, version: int, sources: list[dict]) -> FsPath:
+async def _geopackage(rt: Runtime, layer: Layer, stamp: str, sources: list[dict]) -> FsPath:
     """Build the layer's GeoPackage once per version (in a worker thread), reuse it, delete older versions' files."""
     cache_dir = rt.settings.var_dir / "cache" / "downloads"
-    path = cache_dir / f"{layer.id}-v{version}.gpkg"
+    path = cache_dir / f"{layer.id}-v{stamp}.gpkg"
 
     async def build() -> Built:
         if not path.exists():
             names = [c if isinstance(c, str) else c.name for c in property_columns(layer)]
             cols = ", ".join(q(n) for n in names)
             async with rt.public_conn() as conn:
-                rows = await conn.fetch(f"SELECT id, {cols}, ST_AsBinary(geom) AS wkb FROM {q(layer.id)} ORDER BY id")
+                rows = await conn.fetch(
+                    f"SELECT id, {cols}, ST_AsBinary(geom) AS wkb FROM {layer.relation()} t ORDER BY id"
+                )
             await asyncio.to_thread(_write_gpkg, path, layer, names, rows, sources)
         for old in cache_dir.glob(f"{layer.id}-v*.gpkg"):
             if old != path:
                 old.unlink(missing_ok=True)
         return Built(path)
 
-    tag = ((layer.id, version),)
+    tag = ((layer.id, rt.versions.get(layer.id)),)
     # One build for concurrent first downloads of a version (the file is written once, then renamed into place).
-    return (await rt.cache.get_or_build(("meta", "gpkg", layer.id, version), build, tag=tag)).path
+    return (await rt.cache.get_or_build(("meta", "gpkg", layer.id, stamp), build, tag=tag)).path
 
 
 def _write_gpkg(path: FsPath, layer: Layer, names: list[str], rows: list, sources: list[dict]) -> None:

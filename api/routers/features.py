@@ -76,7 +76,7 @@ async def collection(request: Request, rt: Rt, collection_id: CollectionId, f: F
 async def queryables(request: Request, collection_id: CollectionId) -> JSONResponse:
     """The properties usable in filter, sortby and as equality parameters."""
     layer = layer_or_404(collection_id)
-    titles = {c.name: c.title or c.name for c in layer.public_columns}
+    titles = {c.name: c.title or c.name for c in layer.output_columns}
     titles.update({"id": "地物ID", "city_code": "市区町村コード", "sample": "サンプルデータ"})
     schema = queryables_schema(queryable_types(layer), titles, layer.geom_type)
     schema["$id"] = f"{base_url(request)}/collections/{layer.id}/queryables"

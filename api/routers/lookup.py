@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
 
+from api.counting import note_town
 from api.deps import Rt, get_runtime
 from gis.errors import InvalidParameter
 from gis.lookup import service
+from gis.maps.printview import print_view
+from gis.stats.keys import geocode_town, lookup_town
 
 router = APIRouter(tags=["lookup"])
+templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
 
 def _json(body: dict[str, Any]) -> Response:
@@ -23,7 +29,9 @@ def _json(body: dict[str, Any]) -> Response:
 @router.get("/geocode", summary="Japanese address → point with match level, coordinates level and uncertainty")
 async def geocode(request: Request, q: Annotated[str, Query(description="address, e.g. 武雄市武雄町武雄5680")]) -> dict:
     """Geocode one address of 伊万里市 or 武雄市 (大字-level points unless parcel data is loaded)."""
-    return service.geocode(get_runtime(request), q)
+    result = service.geocode(get_runtime(request), q)
+    note_town(request, "geocode", geocode_town(result))  # the 大字 it resolved to, never the text
+    return result
 
 
 @router.get("/reverse", summary="Point → municipality (by polygon) and nearest 大字/町 (approximate)")
@@ -57,10 +65,13 @@ async def lookup(
     if address is not None:
         if lat is not None or lon is not None:
             raise InvalidParameter("give either address or lat/lon, not both")
-        return _json(await service.lookup_address(rt, address, geojson))
-    if lat is None or lon is None:
+        body = await service.lookup_address(rt, address, geojson)
+    elif lat is None or lon is None:
         raise InvalidParameter("give lat and lon, or address")
-    return _json(await service.lookup_point(rt, lat, lon, uncertainty_m, geojson))
+    else:
+        body = await service.lookup_point(rt, lat, lon, uncertainty_m, geojson)
+    note_town(request, "town", lookup_town(body))  # the 大字 it resolved to, never the address or the point
+    return _json(body)
 
 
 LOT_BODY = {
@@ -83,4 +94,30 @@ async def lookup_lot(rt: Rt, request: Request) -> Response:
         body = await asyncio.to_thread(orjson.loads, raw) if len(raw) > PARSE_IN_THREAD else orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise InvalidParameter("body: not valid JSON (expected a GeoJSON Polygon, MultiPolygon or Feature)") from None
-    return _json(await service.lookup_lot(rt, body))
+    report = await service.lookup_lot(rt, body)
+    note_town(request, "town", lookup_town(report))
+    return _json(report)
+
+
+@router.get("/report", summary="The report as a printable A4 page (HTML): a place, or an address", tags=["pages"])
+async def report_page(
+    request: Request,
+    lat: Annotated[float | None, Query(description="latitude of the point (with lon)")] = None,
+    lon: Annotated[float | None, Query(description="longitude of the point (with lat)")] = None,
+    address: Annotated[str | None, Query(description="address instead of a point")] = None,
+    uncertainty_m: Annotated[float | None, Query(description="how uncertain the point is, metres")] = None,
+) -> HTMLResponse:
+    """Every section with its source and data date, the departments to confirm with and a disclaimer, for print."""
+    rt = get_runtime(request)
+    if address is not None and (lat is not None or lon is not None):
+        raise InvalidParameter("give either address or lat/lon, not both")
+    if address is not None:
+        body = await service.lookup_address(rt, address, False)
+    elif lat is None or lon is None:
+        raise InvalidParameter("give lat and lon, or address")
+    else:
+        body = await service.lookup_point(rt, lat, lon, uncertainty_m, False)
+    html = templates.get_template("report.html").render(
+        request=request, report=body, page=print_view(body, rt.settings.data_dir, request.scope.get("root_path", ""))
+    )
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})

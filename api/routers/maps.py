@@ -15,14 +15,22 @@ from gis.cache import Cached
 from gis.catalog import layer_or_404
 from gis.maps import PageLayer, build_map_html
 from gis.maps.assets import STATIC_DIR
+from gis.maps.bousai import LAYERS as BOUSAI_LAYERS
+from gis.maps.bousai import build_bousai_html
 from gis.maps.garbage import build_garbage_html
+from gis.maps.sensors import build_sensors_html, context_layers
 from gis.maps.styles import DEFAULT_VISIBLE
+from gis.maps.transit import build_transit_html
 from layers import LAYERS
 from tiles.sql import zoom_range
 
 router = APIRouter(tags=["maps"])
 # What the garbage page shows: the calendar data (version id "garbage"), the groups and the points.
 GARBAGE_LAYERS = ("garbage", "garbage_groups", "garbage_points")
+# What the sensor page embeds: the sensors' sources and sample flag (their live state comes from GET /sensors).
+SENSOR_LAYERS = ("inundation_sensors",)
+# What the 交通マップ embeds: the timetables' and the two bus layers' sources (departures come from /transit).
+TRANSIT_LAYERS = ("transit", "bus_stops", "bus_routes")
 _static = StaticFiles(directory=STATIC_DIR)
 Basemap = Annotated[
     Literal["pale", "std", "none"],
@@ -94,6 +102,82 @@ async def map_garbage(request: Request, rt: Rt, basemap: Basemap = "pale") -> Re
         return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
 
     page = await rt.cache.get_or_build(("meta", "map-garbage", basemap, root, tag), build, tag=tag)
+    headers = {**dict(page.headers), "Cache-Control": "no-cache"}
+    if not_modified(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(page.body, headers=headers)
+
+
+@router.get("/map/sensors", summary="浸水センサ（ライブ）: every sensor by state, refreshed by polling GET /sensors")
+async def map_sensors(request: Request, rt: Rt, basemap: Basemap = "pale") -> Response:
+    """The live sensor page (phone first); the page itself changes only with the sensors' and context layers'
+    versions, the states are polled by the page (GET /sensors with If-None-Match)."""
+    root = request.scope.get("root_path", "")
+    context = context_layers(LAYERS, root)
+    ids = SENSOR_LAYERS + tuple(c["id"] for c in context)
+    tag = rt.versions.snapshot(ids)
+
+    async def build() -> Cached:
+        sources = [s for lid in ids for s in await rt.catalog.layer_sources(lid)]  # of the rows held now
+        infos = {i.id: i for i in await rt.catalog.infos()}
+        sample = infos["inundation_sensors"].sample
+        bounds = (await rt.catalog.extents()).get("municipalities")
+        html = build_sensors_html(
+            sample=sample, sources=sources, context=context, root=root, basemap=basemap, bounds=bounds
+        ).encode()
+        etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
+        return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
+
+    page = await rt.cache.get_or_build(("meta", "map-sensors", basemap, root, tag), build, tag=tag)
+    headers = {**dict(page.headers), "Cache-Control": "no-cache"}
+    if not_modified(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(page.body, headers=headers)
+
+
+@router.get("/map/transit", summary="交通マップ: bus routes in their colours, stops, next departures in JST")
+async def map_transit(request: Request, rt: Rt, basemap: Basemap = "pale") -> Response:
+    """The bus page (phone first); built once per version of the timetables and bus layers."""
+    root = request.scope.get("root_path", "")
+    tag = rt.versions.snapshot(TRANSIT_LAYERS)
+
+    async def build() -> Cached:
+        sources = await rt.catalog.layer_sources("bus_stops")  # the source of the rows held now
+        bounds = (await rt.catalog.extents()).get("municipalities")
+        html = build_transit_html(sources=sources, root=root, basemap=basemap, bounds=bounds).encode()
+        etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
+        return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
+
+    page = await rt.cache.get_or_build(("meta", "map-transit", basemap, root, tag), build, tag=tag)
+    headers = {**dict(page.headers), "Cache-Control": "no-cache"}
+    if not_modified(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(page.body, headers=headers)
+
+
+@router.get("/map/bousai", summary="防災マップ: shelters by hazard, the 2021 flood extent, flood/土砂 zones, sensors")
+async def map_bousai(request: Request, rt: Rt, basemap: Basemap = "pale") -> Response:
+    """The 防災 page (phone first); built once per version of its layers (sensor states come from GET /sensors)."""
+    root = request.scope.get("root_path", "")
+    ids = tuple(lid for lid, _ in BOUSAI_LAYERS if lid in LAYERS)
+    tag = rt.versions.snapshot(ids)
+
+    async def build() -> Cached:
+        infos = {i.id: i for i in await rt.catalog.infos() if i.id in ids}
+        sources = [s for lid in ids for s in await rt.catalog.layer_sources(lid)]  # of the rows held now
+        bounds = (await rt.catalog.extents()).get("municipalities")
+        html = build_bousai_html(
+            counts={i: infos[i].count for i in infos},
+            samples={i: bool(infos[i].sample_rows) for i in infos},
+            sources=sources,
+            root=root,
+            basemap=basemap,
+            bounds=bounds,
+        ).encode()
+        etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
+        return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
+
+    page = await rt.cache.get_or_build(("meta", "map-bousai", basemap, root, tag), build, tag=tag)
     headers = {**dict(page.headers), "Cache-Control": "no-cache"}
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)

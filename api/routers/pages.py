@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from api.deps import Rt
 from gis.catalog import jsonable
 from gis.errors import InvalidParameter
+from gis.lookup.contacts import city_contacts
 from gis.maps.assets import FAVICON, STATIC_DIR, SWAGGER_CSS, SWAGGER_JS, check_local_assets, static_url
 
 router = APIRouter(tags=["pages"])
@@ -64,7 +65,10 @@ async def landing(
             }
         )
     html = templates.get_template("index.html").render(
-        request=request, layers=infos, any_sample=any(i.sample for i in infos)
+        request=request,
+        layers=infos,
+        any_sample=any(i.sample for i in infos),
+        contacts=city_contacts(rt.settings.data_dir),
     )
     return HTMLResponse(html)
 

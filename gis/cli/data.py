@@ -35,10 +35,45 @@ def load(data_dir: Annotated[Path | None, typer.Option(help="data directory (def
         fail(e)
 
 
+def connectors() -> list:
+    """The file connectors `gis import FILE` chooses from: the national formats, plus the GTFS one when present."""
+    from gis.ingest.connectors import CONNECTORS
+
+    found = list(CONNECTORS)
+    try:
+        from gis.transit.connector import CONNECTOR as GTFS  # the transit domain's connector, same protocol
+    except ImportError:
+        pass
+    else:
+        found.insert(0, GTFS)
+    return found
+
+
+def pick_connector(file: Path, layer: str | None):  # noqa: ANN201
+    """The connector recognising the file (for that layer when one is given); None: no connector (a layer import).
+
+    Without a layer and no connector recognising the file: ImportFailed listing the connectors."""
+    from gis.errors import ImportFailed
+
+    if not file.is_file():
+        raise ImportFailed(f"{file}: no such file")
+    found = connectors()
+    for c in found:
+        if (layer is None or getattr(c, "layer", None) == layer) and c.detect(file):
+            return c
+    if layer is None:
+        names = "; ".join(f"{c.name}: {getattr(c, 'title', c.name)} → {getattr(c, 'layer', '?')}" for c in found)
+        raise ImportFailed(
+            f"{file.name}: no connector recognises this file; give the layer (gis import LAYER FILE). "
+            f"Connectors: {names}"
+        )
+    return None
+
+
 @app.command("import")
 def import_(
-    layer: Annotated[str, typer.Argument(help="collection id, e.g. zoning")],
-    file: Annotated[Path, typer.Argument(help="GeoJSON, Shapefile (.shp or .zip), GeoPackage or CSV")],
+    first: Annotated[str, typer.Argument(help="the file (its format is detected), or a collection id, e.g. zoning")],
+    second: Annotated[Path | None, typer.Argument(help="the file, when the first argument is a collection id")] = None,
     crs: Annotated[str | None, typer.Option(help="source CRS when the file has none or a wrong one")] = None,
     city: Annotated[str | None, typer.Option(help="city code 41205|41206 when the file has none")] = None,
     replace: Annotated[bool, typer.Option(help="replace this layer's rows of the file's cities")] = False,
@@ -56,10 +91,12 @@ def import_(
     data_date: Annotated[str | None, typer.Option(help="data date YYYY-MM-DD")] = None,
     sample: Annotated[bool, typer.Option(help="mark every row as sample data")] = False,
 ) -> None:
-    """Import one file into a layer; a bad file changes nothing."""
+    """Import one file into a layer (`gis import FILE`: the connector is picked from the file); a bad file changes
+    nothing."""
     from gis.db.provenance import SourceInfo
     from gis.ingest.importer import import_file
 
+    layer, file = (None, Path(first)) if second is None else (first, second)
     settings = Settings()
     try:
         when = date.fromisoformat(data_date) if data_date else None
@@ -81,20 +118,21 @@ def import_(
             psycopg.connect(url) as conn,
             Progress(*columns, console=err, transient=True, disable=not sys.stderr.isatty()) as bar,
         ):
-            task = bar.add_task(f"COPY → {layer}", total=None)
-            result = import_file(
-                conn,
-                layer,
-                file,
-                info,
-                crs=crs,
-                city=city,
-                replace=replace,
-                force=force,
-                allow_outside=allow_outside,
-                layer_name=layer_name,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
+            connector = pick_connector(file, layer)
+            task = bar.add_task(f"COPY → {getattr(connector, 'layer', None) or layer}", total=None)
+            options = {
+                "crs": crs,
+                "city": city,
+                "replace": replace,
+                "force": force,
+                "allow_outside": allow_outside,
+                "layer_name": layer_name,
+                "progress": lambda done, total: bar.update(task, completed=done, total=total),
+            }
+            if connector is not None:
+                result = connector.run(conn, file, info, **options)
+            else:
+                result = import_file(conn, layer, file, info, **options)
     except GisError as e:
         fail(e)
     verb = f"replaced {result.replaced} rows with" if replace else "added"

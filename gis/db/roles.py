@@ -34,6 +34,12 @@ WHERE to_regclass('public.sources') IS NOT NULL AND a.attrelid = 'public.sources
   AND a.attname IN ('file_name', 'file_sha256', 'report')
   AND has_column_privilege(current_user, 'public.sources', a.attname, 'SELECT')
 UNION ALL
+SELECT 'can read ' || a.attrelid::regclass || '.' || a.attname
+FROM pg_attribute a
+WHERE a.attrelid IN (SELECT to_regclass(t) FROM unnest(ARRAY['public.sensor_rules', 'public.sensor_events']) t)
+  AND a.attname IN ('webhook_url', 'delivery', 'attempts', 'next_attempt_at', 'delivered_at')
+  AND has_column_privilege(current_user, a.attrelid, a.attname, 'SELECT')
+UNION ALL
 SELECT 'can write table ' || c.relname
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
@@ -51,7 +57,7 @@ def _refuse(role: str, problems: list[str]) -> ConfigurationError:
 
 async def check_public_role(conn: asyncpg.Connection, role: str) -> None:
     """Raise ConfigurationError unless this connection is logged in as `role` and that role is read-only and blind
-    to the private schema, staff tokens and import file details."""
+    to the private schema, staff tokens, import file details and the sensor webhook's address and outbox."""
     user = await conn.fetchval("SELECT current_user")
     if user != role:
         raise _refuse(role, [f"is not what public connections log in as (they are '{user}')"])

@@ -109,20 +109,6 @@ garbage_groups = sa.Table(
     sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
-sensor_readings = sa.Table(
-    "sensor_readings",
-    metadata,
-    sa.Column("sensor_id", sa.Text, nullable=False),
-    sa.Column("phenomenon_time", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.Column("wet", sa.Boolean),
-    sa.Column("depth_cm", sa.Integer),
-    sa.Column("battery_v", sa.Float),
-    sa.Column("rssi", sa.Integer),
-    sa.Column("provenance", sa.Text),
-    sa.PrimaryKeyConstraint("sensor_id", "phenomenon_time"),
-)
-
 # Personal data: a separate schema that the public database role cannot read.
 farmland_owners = sa.Table(
     "farmland_owners",

@@ -55,9 +55,11 @@ class GeocodeResult:
     error: str | None = None
     # How the input was read when it was not a written address: kana, romaji, postcode, old_name, city_typo,
     # koaza_ignored (a 小字 unknown to the reference stood between the 町 and 甲/乙/丙, and was skipped),
-    # oaza_only (a 大字 written without its 町: 武雄市甘久).
+    # oaza_only (a 大字 written without its 町: 武雄市甘久), landmark (a place name of our layers: 武雄温泉駅).
     via: str | None = None
     ignored: str | None = None
+    # A place name of our layers (via landmark): {name, layer, layer_title, sample}; its reach is uncertainty_m.
+    place: dict | None = None
 
     def to_dict(self) -> dict:
         """All fields as a JSON-ready dict."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -134,6 +135,25 @@ def check_inside(
     return kept
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The part of a layer one import replaces: the rows whose `column` holds one of `values` (a file of schools
+    replaces the schools of its cities, not their hospitals). Without a scope an import replaces its cities' rows."""
+
+    column: str
+    values: tuple[Any, ...]
+
+    def sql(self, alias: str | None = None) -> sql.Composable:
+        """` AND <column> = ANY(<values>)`, for the layer's rows (optionally through an alias)."""
+        col = sql.Identifier(alias, self.column) if alias else sql.Identifier(self.column)
+        return sql.SQL(" AND {c} = ANY({v})").format(c=col, v=sql.Literal(list(self.values)))
+
+
+def scope_sql(scope: Scope | None, alias: str | None = None) -> sql.Composable:
+    """The scope's condition, or nothing."""
+    return scope.sql(alias) if scope else sql.SQL("")
+
+
 @dataclass
 class Change:
     """What --replace would do to one city's rows of a layer."""
@@ -175,27 +195,35 @@ class Change:
         return f"{name} {self.old:,} 件 → {self.new:,} 件、範囲の中心の移動 {self.move_m / 1000:.1f} km"
 
 
-def replace_changes(cur: psycopg.Cursor, layer_id: str, cities: list[str]) -> list[Change]:
-    """Old vs staged row count and extent per city (extents compared as boxes in metres)."""
+def replace_changes(cur: psycopg.Cursor, layer_id: str, cities: list[str], scope: Scope | None = None) -> list[Change]:
+    """Old (within the scope) vs staged row count and extent per city (extents compared as boxes in metres)."""
     box = sql.SQL("ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, {s}), {m})").format(
         s=sql.Literal(STORAGE_SRID), m=sql.Literal(METRIC_SRID)
     )
     rows = cur.execute(
         sql.SQL(
-            "WITH old AS (SELECT city_code, count(*) AS n, {box} AS b FROM {t} WHERE city_code = ANY(%s) "
+            "WITH old AS (SELECT city_code, count(*) AS n, {box} AS b FROM {t} WHERE city_code = ANY(%s){scope} "
             "GROUP BY city_code), new AS (SELECT city_code, count(*) AS n, {box} AS b FROM stage GROUP BY city_code) "
             "SELECT o.city_code, o.n, n.n, ST_Distance(ST_Centroid(o.b), ST_Centroid(n.b)), "
             "CASE WHEN ST_Area(o.b) > 0 THEN ST_Area(ST_Intersection(o.b, n.b)) / ST_Area(o.b) END "
             "FROM old o JOIN new n USING (city_code) ORDER BY o.city_code"
-        ).format(box=box, t=sql.Identifier(layer_id)),
+        ).format(box=box, t=sql.Identifier(layer_id), scope=scope_sql(scope)),
         (cities,),
     ).fetchall()
     return [Change(c, old, new, float(d), None if share is None else float(share)) for c, old, new, d, share in rows]
 
 
-def check_replace(cur: psycopg.Cursor, layer_id: str, cities: list[str], *, force: bool, report: list[str]) -> None:
-    """Refuse a --replace that drops most of a city's rows or moves its extent, unless forced."""
-    risky = [c for c in replace_changes(cur, layer_id, cities) if c.shrinks or c.moves]
+def check_replace(
+    cur: psycopg.Cursor,
+    layer_id: str,
+    cities: list[str],
+    *,
+    force: bool,
+    report: list[str],
+    scope: Scope | None = None,
+) -> None:
+    """Refuse a --replace that drops most of a city's rows (within the scope) or moves its extent, unless forced."""
+    risky = [c for c in replace_changes(cur, layer_id, cities, scope) if c.shrinks or c.moves]
     if not risky:
         return
     if not force:

@@ -17,7 +17,7 @@ from pyproj import CRS
 from gis.db.provenance import SourceInfo, bump_version, insert_source
 from gis.errors import ImportFailed
 from gis.geo import STORAGE_SRID
-from gis.ingest.checks import check_inside, check_replace
+from gis.ingest.checks import Scope, check_inside, check_replace, scope_sql
 from gis.ingest.crsfit import connection_areas
 from gis.ingest.derive import derive_zones
 from gis.ingest.mapping import map_columns
@@ -102,16 +102,20 @@ def load_frame(
     file: Path | None = None,
     report: list[str] | None = None,
     progress: Progress | None = None,
+    scope: Scope | None = None,
 ) -> ImportResult:
     """Load a mapped frame in one transaction: stage, check, (replace), insert, private rows, version, provenance.
 
     `source_crs` is the CRS the file's coordinates were read as (for the "wrong CRS" hint); `allow_outside`
-    keeps features outside their city, `force` lets --replace drop most of a city's rows or move them.
+    keeps features outside their city, `force` lets --replace drop most of a city's rows or move them; `scope`
+    limits what --replace replaces to the rows of that part of the layer (every staged row must belong to it).
     """
     report = report if report is not None else []
     cities = sorted(set(frame["city_code"]))
     frame = frame.copy()
     frame["sample"] = frame["sample"] | info.sample
+    if scope is not None and not frame[scope.column].isin(scope.values).all():
+        raise ImportFailed(f"rows outside the import's scope ({scope.column} not in {list(scope.values)})")
     with conn.transaction(), conn.cursor() as cur:
         # One writer per layer at a time; readers keep seeing the old rows until commit.
         cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(sql.Identifier(layer.id)))
@@ -123,29 +127,41 @@ def load_frame(
         )
         replaced = 0
         if replace:
-            check_replace(cur, layer.id, cities, force=force, report=report)
+            check_replace(cur, layer.id, cities, force=force, report=report, scope=scope)
             # Keep feature ids stable across re-imports of the same features.
             cur.execute(
                 sql.SQL(
                     "UPDATE stage s SET id = o.id FROM {t} o WHERE s.feature_key IS NOT NULL "
-                    "AND o.feature_key = s.feature_key AND o.city_code = s.city_code"
-                ).format(t=sql.Identifier(layer.id))
+                    "AND o.feature_key = s.feature_key AND o.city_code = s.city_code{scope}"
+                ).format(t=sql.Identifier(layer.id), scope=scope_sql(scope, "o"))
             )
             if layer.private_table:
                 cur.execute(
                     sql.SQL(
-                        "DELETE FROM private.{p} WHERE {k} IN (SELECT id FROM {t} WHERE city_code = ANY(%s))"
+                        "DELETE FROM private.{p} WHERE {k} IN (SELECT id FROM {t} WHERE city_code = ANY(%s){scope})"
                     ).format(
                         p=sql.Identifier(layer.private_table),
                         k=sql.Identifier(layer.private_key),
                         t=sql.Identifier(layer.id),
+                        scope=scope_sql(scope),
                     ),
                     (cities,),
                 )
             cur.execute(
-                sql.SQL("DELETE FROM {t} WHERE city_code = ANY(%s)").format(t=sql.Identifier(layer.id)), (cities,)
+                sql.SQL("SELECT count(*) FROM {t} WHERE city_code = ANY(%s){scope}").format(
+                    t=sql.Identifier(layer.id), scope=scope_sql(scope)
+                ),
+                (cities,),
             )
-            replaced = cur.rowcount
+            replaced = cur.fetchone()[0]
+            # Rows that keep their id are updated in place below, not deleted and inserted again: what hangs off a
+            # feature by foreign key (a sensor's datastreams, state and history) stays with it.
+            cur.execute(
+                sql.SQL("DELETE FROM {t} WHERE city_code = ANY(%s){scope} AND id NOT IN (SELECT id FROM stage)").format(
+                    t=sql.Identifier(layer.id), scope=scope_sql(scope)
+                ),
+                (cities,),
+            )
         source_id = insert_source(
             cur,
             layer.id,
@@ -158,10 +174,13 @@ def load_frame(
         )
         cols = [c.name for c in layer.public_columns] + ["city_code", "feature_key", "sample"]
         ident = sql.SQL(", ").join(map(sql.Identifier, ["id", *cols, "geom"]))
+        update = sql.SQL(", ").join(
+            sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in [*cols, "geom", "source_id"]
+        )
         cur.execute(
-            sql.SQL("INSERT INTO {t} ({c}, source_id) SELECT {c}, %s FROM stage").format(
-                t=sql.Identifier(layer.id), c=ident
-            ),
+            sql.SQL(
+                "INSERT INTO {t} ({c}, source_id) SELECT {c}, %s FROM stage ON CONFLICT (id) DO UPDATE SET {u}"
+            ).format(t=sql.Identifier(layer.id), c=ident, u=update),
             (source_id,),
         )
         private = _private_rows(layer, frame)

@@ -15,6 +15,7 @@ import psycopg
 from gis.cities import CITIES
 from gis.db.provenance import SourceInfo
 from gis.errors import ImportFailed
+from gis.ingest.checks import Scope
 from gis.ingest.importer import ImportResult, load_frame
 from gis.ingest.mapping import map_columns
 from gis.ingest.readers import read_source
@@ -69,18 +70,32 @@ def _load_zone_rules(cur: psycopg.Cursor, path: Path) -> int:
 
 
 def load_entry(conn: psycopg.Connection, data_dir: Path, entry: dict, info: SourceInfo) -> ImportResult:
-    """Load one manifest entry with --replace semantics."""
-    layer = get_layer(entry["layer"])
+    """Load one manifest entry with --replace semantics.
+
+    `connector` names a file connector (gis.ingest.connectors) that maps the file; `scope` ({column, values})
+    limits what the entry replaces to that part of the layer (several files share one layer); `values` sets
+    columns the file lacks (e.g. an event date).
+    """
     path = data_dir / entry["file"]
+    if "connector" in entry:
+        from gis.ingest.connectors import by_name
+
+        return by_name(entry["connector"]).run(conn, path, info, replace=True, city=entry.get("city"))
+    layer = get_layer(entry["layer"])
     source = read_source(path)
     frame, report = source.frame, source.report
+    for column, value in entry.get("values", {}).items():
+        frame[column] = value
     if entry.get("dissolve"):
         code = next(c for c in ("N03_007", "city_code") if c in frame.columns)
         frame = frame[frame[code].isin(list(CITIES))].dissolve(by=code, as_index=False)
         report.append(f"{code} ごとに {len(frame)} 件へ統合（島を含むマルチポリゴン）")
     mapped = map_columns(frame, layer, entry.get("city"), report)
     # The guards stay on: the bundled files lie inside their cities and replace themselves (same rows).
-    return load_frame(conn, layer, mapped, info, replace=True, source_crs=source.crs, file=path, report=report)
+    scope = Scope(entry["scope"]["column"], tuple(entry["scope"]["values"])) if "scope" in entry else None
+    return load_frame(
+        conn, layer, mapped, info, replace=True, source_crs=source.crs, file=path, report=report, scope=scope
+    )
 
 
 def load_all(conn: psycopg.Connection, data_dir: Path, log: Log = print) -> list[ImportResult]:

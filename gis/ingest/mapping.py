@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
 
 from gis.cities import CITIES
 from gis.errors import ImportFailed
@@ -110,7 +110,7 @@ def city_codes(frame: gpd.GeoDataFrame, city: str | None, report: list[str]) -> 
 
 
 def repair_geometry(frame: gpd.GeoDataFrame, layer: Layer, report: list[str]) -> np.ndarray:
-    """Valid geometries of the layer's type (polygons → MultiPolygon); repaired ones are reported."""
+    """Valid geometries of the layer's type (polygons → MultiPolygon, lines → MultiLineString); repairs reported."""
     geoms = frame.geometry.values
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
@@ -128,6 +128,14 @@ def repair_geometry(frame: gpd.GeoDataFrame, layer: Layer, report: list[str]) ->
                 out.append(g.geoms[0])
                 continue
             raise ImportFailed(f"layer {layer.id} takes points; feature {i + 1} is a {g.geom_type}")
+        if layer.geom_type == "MULTILINESTRING":
+            lines = [p for p in shapely.get_parts(g) if isinstance(p, LineString) and not p.is_empty]
+            if not lines:
+                raise ImportFailed(f"layer {layer.id} takes lines; feature {i + 1} is a {g.geom_type}")
+            if len(lines) < len(shapely.get_parts(g)):
+                report.append(f"feature {i + 1}: 線以外の部分（面・点）を除いた")
+            out.append(MultiLineString(lines))
+            continue
         polys = [p for p in shapely.get_parts(g) if isinstance(p, Polygon) and not p.is_empty]
         if not polys:
             raise ImportFailed(f"layer {layer.id} takes polygons; feature {i + 1} is a {g.geom_type}")

@@ -18,8 +18,9 @@ from gis.geo import STORAGE_SRID, in_japan
 from gis.ingest.crsfit import AreaSource, anchor_points, bundled_areas, crs_hint
 
 STORAGE_CRS = CRS.from_epsg(STORAGE_SRID)
-LON_NAMES = ("lon", "lng", "longitude", "経度", "x", "long", "point_lng")
-LAT_NAMES = ("lat", "latitude", "緯度", "y", "point_lat")
+# MHLW's 医療情報ネット files name them 所在地座標（経度）/（緯度）.
+LON_NAMES = ("lon", "lng", "longitude", "経度", "x", "long", "point_lng", "所在地座標（経度）")
+LAT_NAMES = ("lat", "latitude", "緯度", "y", "point_lat", "所在地座標（緯度）")
 FORMATS = {
     ".geojson": "GeoJSON",
     ".json": "GeoJSON",

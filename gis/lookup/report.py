@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gis.lookup.hazards import apply_hazards
 from gis.lookup.rules import (
     AREA_CLASSIFICATION,
     CLASS_1_ZONES,
     CONSTRUCTION,
+    CONSTRUCTION_FORM,
     CONSTRUCTION_NOTES,
+    CONSTRUCTION_OFFICE,
     CONSTRUCTION_REF,
+    CONSTRUCTION_WORKS,
     FIRE_STRICTNESS,
     SHIROJI,
     regulation_limits,
@@ -22,7 +25,7 @@ from layers import LAYERS
 from layers.base import Layer
 
 CONFIRM = "境界付近または位置の精度が不十分です。範囲内の区域をすべて表示しています。必ず市の担当課に確認してください。"
-INTERNAL = ("source_id", "contains")
+INTERNAL = ("source_id", "contains", "_n")
 
 
 @dataclass
@@ -35,6 +38,9 @@ class Context:
     sources: dict[int, dict[str, Any]]
     layer_sources: dict[str, list[dict[str, Any]]]
     data_dir: Path
+    # The cities each layer holds rows for now (layer id → city codes): where a layer declaring Lookup.no_data has
+    # none, its section says データ未整備.
+    coverage: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +154,15 @@ def construction_section(
         {
             "classes_in_reach": sorted(possible),
             "answer": (sorted(possible)[0] if len(possible) == 1 and noise.get("status") == "inside" else None),
-            "facilities_within_80m": [_clean(f) for f in facilities],
+            # The 80 m rule needs a position good to a few metres: an address-level point says so instead.
+            "precise_enough": ctx.precise,
+            "facilities_within_80m": [_clean(f) for f in facilities] if ctx.precise else [],
+            "facilities_message": None
+            if ctx.precise
+            else "位置の精度が足りないため、80 m 以内の学校・病院などによる1号区域の判定はしていません。敷地を地図で選んでください。",
+            "works": CONSTRUCTION_WORKS,
+            "form": CONSTRUCTION_FORM,
+            "office": CONSTRUCTION_OFFICE,
             "limits": {k: CONSTRUCTION[k] for k in sorted(possible)},
             "notes": CONSTRUCTION_NOTES,
             "legal_ref": CONSTRUCTION_REF,
@@ -170,16 +184,6 @@ def _list_section(layer: Layer, rows: list[dict], ctx: Context) -> dict[str, Any
         section["at_point"] = [p for p in section[lk.key] if p["distance_m"] == 0]
     section.update(lk.extra)
     return section
-
-
-def sensor_states(rows: list[dict[str, Any]], now: datetime | None = None) -> None:
-    """No heartbeat within twice the interval means 'unknown', never 'dry' (DOMAIN.md §8)."""
-    now = now or datetime.now(UTC)
-    for s in rows:
-        seen = datetime.fromisoformat(s["last_seen"]) if s.get("last_seen") else None
-        limit = timedelta(minutes=2 * (s.get("heartbeat_minutes") or 60))
-        s["stale"] = seen is None or now - seen > limit
-        s["state_now"] = "unknown" if s["stale"] else s.get("state")
 
 
 def build_report(raw: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -226,6 +230,4 @@ def _apply_rules(report: dict[str, Any], raw: dict[str, Any], roles: dict[str, L
         report["construction"] = construction_section(noise, raw[widening.id], widening.id, ctx)
     if ctx.mode == "lot" and zoning is not None and fire is not None:
         report["lot"] = lot_summary(zoning, fire)
-    sensors = section("sensors")
-    if sensors is not None:
-        sensor_states(sensors[roles["sensors"].lookup.key])  # type: ignore[union-attr]
+    apply_hazards(report, roles, city_code, ctx.coverage)

@@ -32,17 +32,37 @@ CONSTRUCTION_NOTES = [
     "届出: 元請業者が作業開始の7日前までに市へ届け出る（位置図・工程表・機械の仕様を添付）。複数の市にまたがる作業は各市へ届け出る。",
     "窓口: 各市の環境担当課（課名は要確認）。",
 ]
+# 騒音規制法施行令 別表第2 and 振動規制法施行令 別表第2: the works that are 特定建設作業 (plain wording).
+CONSTRUCTION_WORKS = [
+    "騒音: くい打機・くい抜機を使う作業（もんけん・圧入式を除く）",
+    "騒音: びょう打機を使う作業",
+    "騒音: さく岩機を使う作業",
+    "騒音: 空気圧縮機（電動機以外の原動機で15 kW以上）を使う作業",
+    "騒音: コンクリートプラント・アスファルトプラントを設けて行う作業",
+    "騒音: バックホウ（80 kW以上）・トラクターショベル（70 kW以上）・ブルドーザー（40 kW以上）を使う作業（低騒音型を除く）",
+    "振動: くい打機・くい抜機を使う作業（もんけん・圧入式・油圧式くい抜機を除く）",
+    "振動: 鋼球で建物などを壊す作業",
+    "振動: 舗装版破砕機を使う作業",
+    "振動: ブレーカー（手持式を除く）を使う作業",
+]
+CONSTRUCTION_FORM = "特定建設作業実施届出書（騒音規制法第14条・振動規制法第14条）"
+CONSTRUCTION_OFFICE = "市の環境担当課（作業開始の7日前までに届出）"
 CONSTRUCTION_REF = (
     "騒音規制法第14条・第15条, 振動規制法第14条・第15条; 特定建設作業に伴って発生する騒音の規制に関する基準"
 )
 # The 1号区域 includes 第4種 land within about 80 m of these sites (schools, 保育所, hospitals with beds, ...).
 CLASS_1_ZONES = ("第1種", "第2種", "第3種")
 
-# 白地 (用途無指定) in a planning area: the cities' values are unverified; 多久市 next door uses these.
+# 白地 (用途無指定) in a planning area: the values are set by the 特定行政庁 from the ranges of the law. We hold no
+# source for the values that apply in 伊万里市 or 武雄市, so the report cites the law and who sets them, never a number
+# borrowed from another city.
 SHIROJI = {
-    "kenpei": 60,
-    "yoseki": [100, 200],
-    "note": "用途地域の指定のない区域（白地）。建ぺい率・容積率は特定行政庁が定める（本市の値は未確認、近隣の多久市は60%・100/200%）。",
+    "kenpei": None,
+    "yoseki": None,
+    "legal_ref": "建築基準法 第52条第1項第8号・第53条第1項第6号",
+    "set_by": "特定行政庁（佐賀県または市）",
+    "note": "用途地域の指定のない区域（白地）です。建ぺい率・容積率は、特定行政庁（佐賀県または市）が法律の範囲の中から"
+    "定めた値になります。このサービスにはその値のデータがないため、市の建築担当課に確認してください。",
 }
 FIRE_STRICTNESS = {"防火地域": 2, "準防火地域": 1}
 AREA_CLASSIFICATION = {"無し": "非線引き（区域区分なし）", "有り": "線引き"}

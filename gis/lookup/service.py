@@ -10,8 +10,10 @@ from typing import Any
 import orjson
 
 from gis.errors import InvalidParameter
+from gis.lookup.contacts import city_contacts
 from gis.lookup.report import Context, build_report
 from gis.lookup.sql import lot_sql, point_sql
+from gis.lookup.summary import build_summary
 from gis.lookup.validate import validate_lot, validate_point
 from gis.runtime import Runtime
 
@@ -24,7 +26,7 @@ OUTSIDE = "この地点は伊万里市・武雄市の区域外（または海上
 def geocode(rt: Runtime, q: str) -> dict[str, Any]:
     """Geocode one address with the process's current geocoder (never waits for the database)."""
     try:
-        result = rt.geocoder.current.geocode(q)
+        result = rt.geocoder.geocode(q)
     except ValueError as e:
         raise InvalidParameter(f"address: {e}") from None
     return result.to_dict()
@@ -62,7 +64,18 @@ async def _context(rt: Runtime, mode: str, reach: float, precise: bool) -> Conte
         sources=sources,
         layer_sources=layer_sources,
         data_dir=rt.settings.data_dir,
+        coverage=await rt.catalog.coverage(),
     )
+
+
+def _contact(rt: Runtime, report: dict[str, Any]) -> dict[str, Any] | None:
+    """Who to ask in the point's city: its main office and the kind of department per topic."""
+    cities = report["municipality"]["municipalities"]
+    contacts = city_contacts(rt.settings.data_dir)
+    city = contacts["cities"].get(cities[0]["city_code"]) if cities else None
+    if city is None:
+        return None
+    return {**city, "topics": contacts["topics"], "source": contacts["source"], "data_date": contacts["data_date"]}
 
 
 async def _report(
@@ -84,6 +97,7 @@ async def _report(
             text = await conn.fetchval(point_sql(), lon, lat, reach)
     raw = orjson.loads(text)
     report = build_report(raw, ctx)
+    place = (query.get("geocode") or {}).get("place")
     outside = not report["municipality"]["municipalities"]
     if outside and lot is not None:
         raise InvalidParameter("the lot is outside 伊万里市 and 武雄市 (or at sea)")
@@ -97,6 +111,9 @@ async def _report(
             if lot
             else "地図上の点で判定しています。境界から10 m 未満なら範囲内の区域をすべて示します。"
             if precise
+            else f"「{place['name']}」（{place['layer_title']}）の範囲（約 {reach:,.0f} m）にかかる区域をすべて示します。"
+            "敷地を地図上でクリックしてください。"
+            if place
             else "住所は大字・町レベルまでしか特定できないため、その範囲にかかる区域をすべて示します。"
             "敷地を地図上でクリックしてください。"
         ),
@@ -104,9 +121,11 @@ async def _report(
     body: dict[str, Any] = {
         "query": query,
         "precision": precision,
+        "summary": build_summary(report, precision),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **report,
     }
+    body["contact"] = _contact(rt, report)
     if geojson:
         # The report as the properties of one Feature: the point (or the lot) itself.
         geometry = lot if lot is not None else {"type": "Point", "coordinates": [lon, lat]}

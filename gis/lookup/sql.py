@@ -27,12 +27,18 @@ def _cols(layer: Layer, lk: Lookup) -> str:
     return ", ".join(f"t.{q(c)}" for c in [*dict.fromkeys([*names, "sample", "source_id"])])
 
 
-def _agg(select: str, lk: Lookup) -> str:
+def _agg(select: str, lk: Lookup, join: str | None = None) -> str:
+    order = ""
     if lk.computed:
-        # Evaluated on the kept rows only (after ORDER BY/LIMIT), over the columns the section selected.
+        # Evaluated on the kept rows only (after ORDER BY/LIMIT), over the columns the section selected and the
+        # layer's join (a sensor's live state). A join may reorder rows: they are numbered first (`_n`, dropped
+        # from the report) and aggregated in that order.
         extra = ", ".join(f"{expr} AS {q(name)}" for name, expr in lk.computed)
-        select = f"SELECT t.*, {extra} FROM ({select}) t"
-    return f"(SELECT coalesce(json_agg(x), '[]'::json) FROM ({select}) x)"
+        if join:
+            select = f"SELECT row_number() OVER () AS _n, x.* FROM ({select}) x"
+            order = " ORDER BY x._n"
+        select = f"SELECT t.*, {extra} FROM ({select}) t {join or ''}"
+    return f"(SELECT coalesce(json_agg(x{order}), '[]'::json) FROM ({select}) x)"
 
 
 def _distance() -> str:
@@ -49,6 +55,7 @@ def _zones(layer: Layer, lk: Lookup, lot: bool) -> str:
             f"round((ST_Area(ST_Intersection(t.geom_m, p.m)) / p.area)::numeric, 4) AS share "
             f"FROM {table} t, p WHERE t.geom && p.box AND ST_Intersects(t.geom, p.g) ORDER BY area_m2 DESC",
             lk,
+            layer.join,
         )
     return _agg(
         f"SELECT {_cols(layer, lk)}, ST_Intersects(t.geom, p.g) AS contains, {_distance()}, "
@@ -56,16 +63,32 @@ def _zones(layer: Layer, lk: Lookup, lot: bool) -> str:
         f"FROM {table} t, p WHERE t.geom && p.box AND ST_DWithin(t.geom_m, p.m, p.r) "
         f"ORDER BY contains DESC, distance_m, t.id",
         lk,
+        layer.join,
     )
 
 
 def _nearest(layer: Layer, lk: Lookup) -> str:
     # The index finds a few more than needed by degrees; the metric distance then orders them exactly.
+    if lk.per:
+        return _agg(" UNION ALL ".join(_nearest_one(layer, lk, cond, name) for name, cond in lk.per), lk, layer.join)
+    where = f" WHERE {lk.where}" if lk.where else ""
     return _agg(
         f"SELECT {_cols(layer, lk)}, {_distance()} "
-        f"FROM (SELECT t.* FROM {q(layer.id)} t, p ORDER BY t.geom <-> ST_Centroid(p.g) LIMIT {lk.count * 3}) t, p "
+        f"FROM (SELECT t.* FROM {q(layer.id)} t, p{where} ORDER BY t.geom <-> ST_Centroid(p.g) "
+        f"LIMIT {lk.count * 3}) t, p "
         f"ORDER BY distance_m LIMIT {lk.count}",
         lk,
+        layer.join,
+    )
+
+
+def _nearest_one(layer: Layer, lk: Lookup, cond: str, group: str) -> str:
+    """The `count` nearest rows meeting `cond` (and `where`), tagged with their group (Lookup.per)."""
+    where = f" AND ({lk.where})" if lk.where else ""
+    return (
+        f'(SELECT {_cols(layer, lk)}, {_distance()}, {lit(group)} AS "group" '
+        f"FROM (SELECT t.* FROM {q(layer.id)} t, p WHERE ({cond}){where} ORDER BY t.geom <-> ST_Centroid(p.g) "
+        f"LIMIT {lk.count * 3}) t, p ORDER BY distance_m LIMIT {lk.count})"
     )
 
 
@@ -77,6 +100,7 @@ def _near(layer: Layer, lk: Lookup, metres: str, box: str) -> str:
         f"SELECT {_cols(layer, lk)}, {_distance()} FROM {q(layer.id)} t, p "
         f"WHERE t.geom && {box} AND ST_DWithin(t.geom_m, p.m, {metres}){extra} ORDER BY distance_m, t.id{limit}",
         lk,
+        layer.join,
     )
 
 
@@ -91,7 +115,11 @@ def _parcels(layer: Layer, lk: Lookup) -> str:
 
 
 def _containing(layer: Layer, lk: Lookup) -> str:
-    return _agg(f"SELECT {_cols(layer, lk)} FROM {q(layer.id)} t, p WHERE ST_Intersects(t.geom, ST_Centroid(p.g))", lk)
+    return _agg(
+        f"SELECT {_cols(layer, lk)} FROM {q(layer.id)} t, p WHERE ST_Intersects(t.geom, ST_Centroid(p.g))",
+        lk,
+        layer.join,
+    )
 
 
 def layer_sql(layer: Layer, lot: bool) -> str:

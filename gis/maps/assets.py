@@ -26,6 +26,8 @@ SEARCH_JS = "map/search.js"
 MAP_CSS = "map/map.css"
 GARBAGE_JS = "map/garbage.js"
 GARBAGE_CSS = "map/garbage.css"
+SENSORS_JS = "map/sensors.js"
+SENSORS_CSS = "map/sensors.css"
 FAVICON = "map/favicon.svg"
 
 GSI_ATTRIBUTION = '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'

@@ -90,6 +90,8 @@ def legend_swatch(layer: Layer) -> str:
     color = st["color"]
     if layer.geom_type == "POINT":
         return f"background:{st['fillColor']};border-color:{color}"
+    if layer.geom_type == "MULTILINESTRING":
+        return f"background:transparent;border:0;border-top:3px solid {color};height:0"
     alpha = max(0.0, min(1.0, float(st["fillOpacity"])))
     fill = f"{color}{round(alpha * 255):02x}" if color.startswith("#") and len(color) == 7 else "transparent"
     border = "dashed" if st.get("dashArray") else "solid"

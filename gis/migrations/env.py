@@ -5,16 +5,22 @@ from __future__ import annotations
 from alembic import context
 
 import gis.garbage.tables  # noqa: F401  (registers the domain's tables on the metadata)
+import gis.sensors.tables  # noqa: F401  (registers the domain's tables on the metadata)
+import gis.stats.tables  # noqa: F401  (registers the domain's tables on the metadata)
+import gis.transit.tables  # noqa: F401  (registers the domain's tables on the metadata)
 import layers  # noqa: F401  (registers every layer table on the metadata)
 from gis.db.connect import engine_for
 from gis.db.tables import metadata
+from gis.sensors.tables import PARTITION_PREFIX
 
 config = context.config
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    """Ignore PostGIS's own tables and the index PostGIS adds by itself."""
+    """Ignore PostGIS's own tables, the index PostGIS adds by itself and the observations' monthly partitions."""
     if type_ == "table" and name in {"spatial_ref_sys"}:
+        return False
+    if type_ == "table" and reflected and compare_to is None and name.startswith(PARTITION_PREFIX):
         return False
     return not (type_ == "table" and reflected and compare_to is None and name.startswith("topology"))
 

@@ -10,7 +10,7 @@ from gis.geo import GEOGRAPHIC_SRIDS as GEOGRAPHIC
 from gis.geo import STORAGE_SRID
 from gis.ogc.crs import OutCrs
 from gis.sql import q
-from layers.base import Col, Layer
+from layers.base import Col, Layer, published_sql
 
 
 @dataclass
@@ -32,8 +32,8 @@ class ItemsQuery:
 
 
 def property_columns(layer: Layer, only: list[str] | None = None) -> list[Col | str]:
-    """The published properties: the declared public columns plus city_code and sample."""
-    cols: list[Col | str] = [*layer.public_columns, "city_code", "sample"]
+    """The published properties: the declared public (and computed) columns plus city_code and sample."""
+    cols: list[Col | str] = [*layer.output_columns, "city_code", "sample"]
     if only is not None:
         cols = [c for c in cols if (c if isinstance(c, str) else c.name) in only]
     return cols
@@ -53,7 +53,10 @@ def geometry_sql(crs: OutCrs, column: str = "geom") -> str:
 
 def feature_sql(layer: Layer, crs: OutCrs, only: list[str] | None = None, alias: str = "t") -> str:
     """Text of one GeoJSON Feature per row, built by PostgreSQL."""
-    props = ", ".join(f"'{_name(c)}', {alias}.{q(_name(c))}" for c in property_columns(layer, only))
+    props = ", ".join(
+        f"'{_name(c)}', {f'{alias}.{q(c)}' if isinstance(c, str) else published_sql(c, alias)}"
+        for c in property_columns(layer, only)
+    )
     geom = geometry_sql(crs, "geom").replace('"geom"', f'{alias}."geom"')
     return (
         f"""'{{"type":"Feature","id":' || {alias}.id || ',"geometry":' || ST_AsGeoJSON({geom}, {crs.decimals}, 0) """
@@ -120,7 +123,7 @@ def items_sql(query: ItemsQuery) -> tuple[str, list[Any]]:
     n = len(params)
     sql = (
         f"SELECT {feature_sql(query.layer, query.crs, query.properties)} "
-        f"FROM {q(query.layer.id)} t WHERE {where} ORDER BY {order_sql(query)} LIMIT ${n - 1} OFFSET ${n}"
+        f"FROM {query.layer.relation()} t WHERE {where} ORDER BY {order_sql(query)} LIMIT ${n - 1} OFFSET ${n}"
     )
     return sql, params
 
@@ -131,23 +134,24 @@ def page_ids_sql(query: ItemsQuery) -> tuple[str, list[Any]]:
     where = where_sql(query, params)
     params.extend([query.limit + 1, query.offset])
     n = len(params)
-    sql = f"SELECT id FROM {q(query.layer.id)} WHERE {where} ORDER BY {order_sql(query)} LIMIT ${n - 1} OFFSET ${n}"
+    order = order_sql(query)
+    sql = f"SELECT id FROM {query.layer.relation()} t WHERE {where} ORDER BY {order} LIMIT ${n - 1} OFFSET ${n}"
     return sql, params
 
 
 def features_by_id_sql(query: ItemsQuery) -> str:
     """(id, feature text) for the ids in $1, in no particular order; nothing in it depends on client values."""
     feature = feature_sql(query.layer, query.crs, query.properties)
-    return f"SELECT t.id, {feature} FROM {q(query.layer.id)} t WHERE t.id = ANY($1::bigint[])"
+    return f"SELECT t.id, {feature} FROM {query.layer.relation()} t WHERE t.id = ANY($1::bigint[])"
 
 
 def count_sql(query: ItemsQuery) -> tuple[str, list[Any]]:
     """COUNT(*) of the matching rows (run only when asked for)."""
     params: list[Any] = []
     where = where_sql(query, params)
-    return f"SELECT count(*) FROM {q(query.layer.id)} WHERE {where}", params
+    return f"SELECT count(*) FROM {query.layer.relation()} t WHERE {where}", params
 
 
 def item_sql(layer: Layer, crs: OutCrs) -> str:
     """One feature by id ($1)."""
-    return f"SELECT {feature_sql(layer, crs)} FROM {q(layer.id)} t WHERE t.id = $1"
+    return f"SELECT {feature_sql(layer, crs)} FROM {layer.relation()} t WHERE t.id = $1"

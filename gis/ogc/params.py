@@ -23,7 +23,7 @@ ASCII_INT = re.compile(r"-?[0-9]{1,18}")
 
 def queryable_types(layer: Layer) -> dict[str, str]:
     """Queryable property → type (public columns, id, city_code, sample)."""
-    types = {c.name: c.type for c in layer.public_columns}
+    types = {c.name: c.type for c in layer.output_columns}
     types.update({"id": "int", "city_code": "text", "sample": "bool"})
     return types
 

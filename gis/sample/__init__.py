@@ -93,6 +93,8 @@ def generate(data_dir: Path, out_dir: Path, seed: int = DEFAULT_SEED, n_farmland
     points["garbage_points"] = garbage.points(inputs, rng, group_of, urban)
     _write_garbage_calendar(paths)
     for name, features in points.items():
+        if name == "facilities":
+            features = [f for f in features if f["properties"]["facility_type"] not in facilities.REAL_KINDS]
         write_geojson(paths[name], FILES[name].removesuffix(".geojson"), features)
 
     # Farmland keeps clear of zoning, parks and the point features (a cemetery is not in a paddy).

@@ -60,6 +60,9 @@ _BANNED: dict[str, tuple[str, ...]] = {
     "病院": ("第1種低層住居専用地域", "第2種低層住居専用地域", "工業地域", "工業専用地域"),
 }
 _URBAN_TYPES = {"高等学校", "病院", "図書館"}
+# Kinds with real rows now (MHLW hospitals and 特養, the schools of the GSI shelter list): the generator still draws
+# them (so every other sample file stays the same) but they are not written.
+REAL_KINDS = frozenset({"小学校", "中学校", "病院", "特別養護老人ホーム"})
 
 
 def _name(kind: str, town: Town) -> str:

@@ -1,8 +1,11 @@
-"""Sample inundation sensors (浸水センサ) in Takeo's low land and along Imari's 伊万里川, with a current state."""
+"""Sample inundation sensors (浸水センサ) in Takeo's low land and along Imari's 伊万里川: the installations only.
+
+Readings are live data: `gis load` gives every sensor its datastreams and a state row with no message yet, so each
+shows `unknown` until a reading arrives (`gis sensors simulate` posts realistic ones to a running service).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -10,8 +13,6 @@ from shapely.geometry import LineString, Point
 
 from gis.sample.common import IMARI, PREFIX, TAKEO, Inputs, feature, lonlat_of, point_near, to_metric
 
-JST = timezone(timedelta(hours=9))
-AS_OF = datetime(2026, 11, 1, 9, 0, tzinfo=JST)  # the fixed "now" of the sample states
 HEARTBEAT = 60
 TYPES = ["フロート式10cm", "フロート式40cm", "段階式10-20-30cm"]
 
@@ -42,13 +43,8 @@ _IMARI_RIVER = [
 _IMARI_COUNT = 8
 
 
-def _iso(t: datetime) -> str:
-    """ISO 8601 with the +09:00 offset."""
-    return t.isoformat()
-
-
 def sensors(inputs: Inputs, rng: np.random.Generator) -> list[dict[str, Any]]:
-    """Sample sensor features: mostly dry, 2 wet (Takeo), 2 unknown (one per city)."""
+    """Sample sensor features (Things): place, name, vendor, type (10/40 cm float or step sensor), heartbeat."""
     spots: list[tuple[str, Point]] = []
     land = {c: inputs.land_m[c].buffer(-10) for c in (IMARI, TAKEO)}
     towns = {t.oaza: t for t in inputs.city_towns(TAKEO)}
@@ -62,15 +58,11 @@ def sensors(inputs: Inputs, rng: np.random.Generator) -> list[dict[str, Any]]:
 
     n = len(spots)
     kinds = [TYPES[int(i)] for i in rng.choice(3, size=n, p=[0.4, 0.3, 0.3])]
-    states = ["dry"] * n
+    # In two of Takeo's lowest spots a 40 cm float would miss shallow water: a step sensor stands there instead.
     takeo_idx = [i for i, (c, _) in enumerate(spots) if c == TAKEO]
-    imari_idx = [i for i, (c, _) in enumerate(spots) if c == IMARI]
-    wet = rng.choice(takeo_idx, size=2, replace=False)
-    for i in wet:
-        states[int(i)] = "wet"
-    unknown = [int(rng.choice([i for i in takeo_idx if states[i] == "dry"])), int(rng.choice(imari_idx))]
-    for i in unknown:
-        states[i] = "unknown"
+    for i in rng.choice(takeo_idx, size=2, replace=False):
+        if kinds[int(i)] == TYPES[1]:
+            kinds[int(i)] = TYPES[2]
 
     out = []
     counters: dict[str, int] = {}
@@ -80,31 +72,12 @@ def sensors(inputs: Inputs, rng: np.random.Generator) -> list[dict[str, Any]]:
         counters[city] = counters.get(city, 0) + 1
         near = min((t for t in all_towns if t.city_code == city), key=lambda t: (t.x - p.x) ** 2 + (t.y - p.y) ** 2)
         labels[near.label] = labels.get(near.label, 0) + 1
-        state, kind = states[i], kinds[i]
-        depth = None
-        if state == "wet":
-            kind = TYPES[2] if kind == TYPES[1] else kind  # a wet 40 cm float would need 40 cm of water
-            depth = 10 if kind == TYPES[0] else int(rng.choice([10, 20, 30]))
-            since = AS_OF - timedelta(minutes=int(rng.integers(25, 91)))
-            last = AS_OF - timedelta(minutes=int(rng.integers(0, 10)))
-        elif state == "unknown":
-            last = AS_OF - timedelta(days=1, hours=int(rng.integers(2, 31)), minutes=int(rng.integers(0, 60)))
-            since = last + timedelta(minutes=HEARTBEAT)
-        else:
-            last = AS_OF - timedelta(minutes=int(rng.integers(0, HEARTBEAT)))
-            since = AS_OF - timedelta(days=int(rng.integers(2, 40)), minutes=int(rng.integers(0, 1440)))
-        battery = rng.uniform(3.0, 3.12) if state == "unknown" else rng.uniform(3.1, 3.6)
         props = {
             "sensor_id": f"S-{city}-{counters[city]:03d}",
             "name": f"{PREFIX}{near.label} 浸水センサ{labels[near.label]}",
             "vendor": "サンプル",
-            "sensor_type": kind,
+            "sensor_type": kinds[i],
             "heartbeat_minutes": HEARTBEAT,
-            "state": state,
-            "state_since": _iso(since),
-            "last_seen": _iso(last),
-            "depth_cm": depth,
-            "battery_v": round(float(battery), 2),
             "sample": True,
             "city_code": city,
         }

@@ -198,22 +198,141 @@
     };
   }
 
+  // On a phone the report is a bottom sheet under the map's controls, not a popup over them.
+  function narrowScreen() {
+    return G.map.getSize().x < 640;
+  }
+
+  function sheet() {
+    var el = document.getElementById("gis-sheet");
+    if (el) return el;
+    el = document.createElement("section");
+    el.id = "gis-sheet";
+    el.hidden = true;
+    el.setAttribute("aria-label", "この場所のルール");
+    el.innerHTML =
+      '<div class="gis-sheet-bar"><span>この場所のルール</span>' +
+      '<button type="button" class="gis-sheet-close" aria-label="閉じる">✕</button></div><div class="gis-sheet-body"></div>';
+    el.querySelector(".gis-sheet-close").addEventListener("click", function () { G.closeReport(); remember(null); });
+    document.body.appendChild(el);
+    return el;
+  }
+
+  G.closeReport = function () {
+    if (G.map) G.map.closePopup();
+    var el = document.getElementById("gis-sheet");
+    if (el && !el.hidden) {
+      el.hidden = true;
+      document.body.classList.remove("gis-sheet-open");
+      G.map.invalidateSize();
+    }
+  };
+
+  function remember(query) {
+    // The address bar holds the place: copy it, reload it, or share it (a permalink for any place).
+    if (window.history && history.replaceState) history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
+  }
+  G.remember = remember;
+
+  function wireActions(container) {
+    var share = container.querySelector(".gis-share");
+    if (!share) return;
+    share.addEventListener("click", function () {
+      var url = new URL(share.getAttribute("data-url"), location.href).href;
+      var done = function () { share.textContent = "リンクをコピーしました"; };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(url).then(done, function () { window.prompt("この場所のリンク", url); });
+      } else {
+        window.prompt("この場所のリンク", url);
+      }
+    });
+  }
+
   // Open the report for a point: `query` is the /lookup query string, `extra` an optional header (search).
   G.openReport = function (latlng, query, extra) {
     var map = G.map;
-    var popup = L.popup(popupOptions(map))
-      .setLatLng(latlng)
-      .setContent('<div class="gis-report"><p class="gis-loading">読み込み中…</p></div>')
-      .openOn(map);
+    var loading = '<div class="gis-report"><p class="gis-loading">読み込み中…</p></div>';
+    var show, fail;
+    G.closeReport();
+    if (narrowScreen()) {
+      var el = sheet();
+      var body = el.querySelector(".gis-sheet-body");
+      body.innerHTML = loading;
+      el.hidden = false;
+      document.body.classList.add("gis-sheet-open");
+      el.scrollTop = 0;
+      map.invalidateSize();
+      map.panTo(latlng, { animate: false });
+      show = function (html) { body.innerHTML = html; wireActions(body); };
+      fail = show;
+    } else {
+      var popup = L.popup(popupOptions(map)).setLatLng(latlng).setContent(loading).openOn(map);
+      show = function (html) { popup.setContent(html); popup.update(); wireActions(popup.getElement()); };
+      fail = function (html) { popup.setContent(html); };
+    }
     return fetchJSON(config().urls.lookup + "?" + query)
       .then(function (report) {
-        popup.setContent(GisReport.render(report, { extra: extra, palette: (layerCfg("zoning") || {}).palette }));
-        popup.update();
+        show(GisReport.render(report, { extra: extra, palette: (layerCfg("zoning") || {}).palette }));
+        remember(GisReport.placeQuery(report));
       })
       .catch(function (e) {
-        popup.setContent('<div class="gis-report"><p class="gis-warn">' + esc(e.message) + "</p></div>");
+        fail('<div class="gis-report"><p class="gis-warn">' + esc(e.message) + "</p></div>");
       });
   };
+
+  G.clear = function () {
+    marks.clearLayers();
+    G.closeReport();
+  };
+
+  function locateControl(map) {
+    var Ctl = L.Control.extend({
+      onAdd: function () {
+        var b = L.DomUtil.create("button", "gis-locate");
+        b.type = "button";
+        b.textContent = "現在地";
+        b.title = "現在地のルールを見る";
+        L.DomEvent.disableClickPropagation(b);
+        L.DomEvent.on(b, "click", function () {
+          if (!navigator.geolocation) return message("この端末では現在地を使えません。", true);
+          message("現在地を確認中…");
+          navigator.geolocation.getCurrentPosition(
+            function (pos) {
+              var ll = L.latLng(pos.coords.latitude, pos.coords.longitude);
+              var acc = Math.round(pos.coords.accuracy || 0);
+              message("現在地（誤差 約 " + acc.toLocaleString() + " m）");
+              G.mark(ll, acc);
+              map.setView(ll, acc > 200 ? 15 : 17);
+              var q = "lat=" + ll.lat.toFixed(6) + "&lon=" + ll.lng.toFixed(6) + (acc > 10 ? "&uncertainty_m=" + Math.min(acc, 5000) : "");
+              G.openReport(ll, q, "現在地");
+            },
+            function () { message("現在地を取得できませんでした（位置情報の許可を確認してください）。", true); },
+            { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
+          );
+        });
+        return b;
+      },
+    });
+    return new Ctl({ position: "topleft" });
+  }
+
+  function openFromAddress(map) {
+    // A permalink or a search from the landing page: ?q= (search), ?address= (a report), ?lat=&lon= (a place).
+    var p = new URLSearchParams(location.search);
+    var q = p.get("q") || p.get("address");
+    var lat = parseFloat(p.get("lat"));
+    var lon = parseFloat(p.get("lon"));
+    if (q) {
+      document.getElementById("gis-q").value = q;
+      GisSearch.search(q);
+    } else if (isFinite(lat) && isFinite(lon)) {
+      var ll = L.latLng(lat, lon);
+      var u = parseFloat(p.get("uncertainty_m"));
+      map.setView(ll, parseInt(p.get("z"), 10) || 17, { animate: false });
+      G.mark(ll, isFinite(u) ? u : 0);
+      G.openReport(ll, "lat=" + lat + "&lon=" + lon + (isFinite(u) ? "&uncertainty_m=" + u : ""));
+    }
+  }
 
   G.mark = function (latlng, radius) {
     marks.clearLayers();
@@ -251,13 +370,16 @@
     var sources = document.querySelector("#gis-sources details");
     var narrow = function () { return map.getSize().x < 640; };
     map.on("popupopen", function () { if (narrow()) legend.open = false; });
+    map.on("popupclose", function () { if (!narrowScreen()) remember(null); });
     legend.addEventListener("toggle", function () { if (legend.open && narrow()) sources.open = false; });
     sources.addEventListener("toggle", function () { if (sources.open && narrow()) legend.open = false; });
     panelControl("gis-legend", "bottomleft").addTo(map);
     panelControl("gis-sources", "bottomright").addTo(map);
     map.on("zoomend moveend", function () { refreshAll(map); });
+    locateControl(map).addTo(map);
     map.on("click", function (e) {
       if (GisSearch.busy()) return;
+      GisSearch.tapped();
       G.mark(e.latlng, 0);
       G.openReport(e.latlng, "lat=" + e.latlng.lat.toFixed(6) + "&lon=" + e.latlng.lng.toFixed(6));
     });
@@ -267,6 +389,7 @@
     var only = config().single && config().layers[0];
     if (only && map.getZoom() < only.minZoom) map.setZoom(only.minZoom, { animate: false });
     refreshAll(map);
+    openFromAddress(map);
     G.ready = true;
   };
 })();

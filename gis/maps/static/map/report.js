@@ -1,5 +1,6 @@
-/* The "what applies here" report (/lookup JSON) as popup HTML: plain answers first, warnings in red, the
-   source and data date of every section in small print, a サンプル tag where a section holds sample data. */
+/* The "what applies here" report (/lookup JSON): the summary first (the server's rows: 用途地域, 建ぺい率/容積率,
+   高さ, 防火, 騒音・振動, 都市計画区域), one notice, then short sections by task, folded, each with its source and
+   data date. Plain Japanese; the few terms that must stay are explained in 用語の説明. */
 (function () {
   "use strict";
   var R = (window.GisReport = {});
@@ -13,10 +14,13 @@
     return v == null ? "" : "約 " + Math.round(v).toLocaleString() + " m";
   }
   function where(z) {
-    return z.distance_m === 0 ? "この地点" : m(z.distance_m);
+    return z.distance_m === 0 ? "この場所" : m(z.distance_m);
   }
   function pct(v) {
     return v == null ? "—" : esc(v) + "%";
+  }
+  function root() {
+    return JSON.parse(document.getElementById("gis-config").textContent).urls.lookup.replace(/\/lookup$/, "");
   }
 
   function sources(sec) {
@@ -31,31 +35,22 @@
     return parts.length ? '<p class="gis-src">出典: ' + parts.join(" ／ ") + "</p>" : "";
   }
 
-  function section(title, body, sec) {
-    var tag = sec && sec.sample ? ' <span class="gis-tag">サンプル</span>' : "";
+  // A folded section: the title line says the answer, the body the details and the source.
+  function section(key, title, line, body, secs) {
+    secs = (secs || []).filter(Boolean);
+    var sample = secs.some(function (s) { return s.sample; }) ? ' <span class="gis-tag">サンプル</span>' : "";
     return (
-      '<section class="gis-sec"><h4>' + esc(title) + tag + "</h4>" + body + (sec ? sources(sec) : "") + "</section>"
+      '<details class="gis-sec" data-sec="' + key + '"><summary><span class="gis-sec-t">' + esc(title) + sample +
+      '</span><span class="gis-sec-a">' + esc(line || "") + "</span></summary>" + body +
+      secs.map(sources).join("") + "</details>"
     );
-  }
-
-  function warn(text) {
-    return '<p class="gis-warn">' + esc(text) + "</p>";
-  }
-
-  function boundaryWarning(sec) {
-    if (sec.near_boundary && sec.status !== "area") {
-      var d = sec.boundary_distance_m != null ? "（最寄りの境界まで" + m(sec.boundary_distance_m) + "）" : "";
-      return warn("境界付近です" + d + "。下のいずれの区域にも当たる可能性があります。市に確認してください。");
-    }
-    if (sec.confirm_with_city) return warn(sec.message || "市に確認してください。");
-    return "";
   }
 
   function zoneList(zones, fmt) {
     // The same zone kind may appear several times in reach: list each kind once, nearest first.
     var seen = {};
     var items = [];
-    zones.slice().sort(function (a, b) { return a.distance_m - b.distance_m; }).forEach(function (z) {
+    (zones || []).slice().sort(function (a, b) { return a.distance_m - b.distance_m; }).forEach(function (z) {
       var text = fmt(z);
       if (seen[text]) return;
       seen[text] = true;
@@ -64,166 +59,255 @@
     return items.length ? '<ul class="gis-zones">' + items.join("") + "</ul>" : "";
   }
 
-  function zoning(z, palette) {
-    var d = z.designation || {};
-    var fmt = function (a) {
-      var sw = palette && palette[a.youto_name] ? '<i class="gis-sw" style="background:' + palette[a.youto_name] + '"></i>' : "";
-      return sw + esc(a.youto_name) + "（" + pct(a.kenpei) + " / " + pct(a.yoseki) + "）";
-    };
-    var body = "";
-    if (z.answer) {
-      var a = z.answer;
-      body += '<p class="gis-answer">' + fmt(a).replace(/（.*）$/, "") + "</p>";
-      body +=
-        '<table class="gis-kv"><tr><th>建ぺい率</th><td>' + pct(a.kenpei) + "</td></tr><tr><th>容積率</th><td>" +
-        pct(a.yoseki) + "</td></tr><tr><th>高さの限度</th><td>" +
-        (a.height_limit_m != null ? esc(a.height_limit_m) + " m" : "指定なし") + "</td></tr></table>";
-    }
-    body += boundaryWarning(z);
-    if (!z.answer && z.zones && z.zones.length) body += zoneList(z.zones, fmt);
-    if (!z.zones || !z.zones.length) {
-      if (d.status === "shiroji") {
-        body += '<p class="gis-answer">白地（用途地域の指定なし・都市計画区域内）</p>';
-        if (d.defaults && d.defaults.note) body += '<p class="gis-note">' + esc(d.defaults.note) + "</p>";
-      } else if (d.status === "outside_planning_area") {
-        body += '<p class="gis-answer">区域外（都市計画区域外・用途地域の指定なし）</p>';
-      } else if (d.status === "unknown") {
-        body += '<p class="gis-answer">不明</p>' + warn(d.message);
-      }
-    }
-    return section("用途地域", body, z);
+  function note(text) {
+    return text ? '<p class="gis-note">' + esc(text) + "</p>" : "";
   }
 
-  function simpleZone(title, sec, fmt, none) {
+  function zoneBody(sec, fmt, none) {
     if (!sec) return "";
-    var body = "";
-    if (sec.answer) body += '<p class="gis-answer">' + fmt(sec.answer) + "</p>";
-    body += boundaryWarning(sec);
-    if (!sec.answer && sec.zones && sec.zones.length) body += zoneList(sec.zones, fmt);
-    if (!sec.zones || !sec.zones.length) body += "<p>" + esc(none) + "</p>";
-    return section(title, body, sec);
+    if (sec.status === "no_data") return note(sec.message);
+    if (sec.answer) return '<p class="gis-answer">' + fmt(sec.answer) + "</p>";
+    if (sec.zones && sec.zones.length) return "<p>候補（位置で決まります）:</p>" + zoneList(sec.zones, fmt);
+    return "<p>" + esc(none) + "</p>";
+  }
+
+  function summary(r) {
+    var s = r.summary || {};
+    var rows = (s.rows || []).map(function (row) {
+      var tag = row.sample ? ' <span class="gis-tag">サンプル</span>' : "";
+      return (
+        '<tr class="gis-st-' + esc(row.status) + '"><th>' + esc(row.item) + "</th><td>" + esc(row.value) + tag + "</td></tr>"
+      );
+    });
+    return rows.length ? '<table class="gis-sum">' + rows.join("") + "</table>" : "";
+  }
+
+  function building(r, palette) {
+    var z = r.zoning || {};
+    var sw = function (a) {
+      return palette && palette[a.youto_name] ? '<i class="gis-sw" style="background:' + palette[a.youto_name] + '"></i>' : "";
+    };
+    var fmt = function (a) { return sw(a) + esc(a.youto_name) + "（" + pct(a.kenpei) + " / " + pct(a.yoseki) + "）"; };
+    var body = "<h5>用途地域（建ぺい率 / 容積率）</h5>" + zoneBody(z, fmt, "指定なし");
+    var d = z.designation || {};
+    if (d.defaults && d.defaults.note) body += note(d.defaults.note + "（" + (d.defaults.legal_ref || "") + "）");
+    else if (d.message) body += note(d.message);
+    body += "<h5>防火・準防火地域</h5>" + zoneBody(r.fire_district, function (f) { return esc(f.fire_type); }, "指定なし");
+    body += "<h5>都市計画区域</h5>" + zoneBody(r.planning_area, function (p) {
+      return esc(p.name) + (p.area_classification_text ? "（" + esc(p.area_classification_text) + "）" : "");
+    }, "都市計画区域のデータなし");
+    var su = r.special_use_district;
+    if (su && su.zones && su.zones.length) {
+      body += "<h5>特別用途地区</h5>" + zoneBody(su, function (x) { return esc(x.name); }, "指定なし");
+    }
+    if (r.lot && r.lot.basis) body += note(r.lot.basis);
+    body += note("問い合わせ: 市の都市計画・建築担当課");
+    var line = z.answer ? z.answer.youto_name : "";
+    return section("build", "建てるとき", line, body, [z, r.fire_district, r.planning_area]);
   }
 
   function limits(z) {
     return (z.limits || []).map(function (l) { return esc(l.period) + " " + esc(l.limit_db); }).join("、");
   }
 
-  function regulation(title, sec) {
-    if (!sec) return "";
-    var fmt = function (z) { return esc(z.zone_class) + "区域"; };
-    var body = "";
-    if (sec.answer) {
-      body += '<p class="gis-answer">' + fmt(sec.answer) + "</p>";
-      if (sec.answer.limits && sec.answer.limits.length) {
-        body += '<p class="gis-note">特定工場等の規制基準: ' + limits(sec.answer) + "</p>";
-      }
-    }
-    body += boundaryWarning(sec);
-    if (!sec.answer && sec.zones && sec.zones.length) body += zoneList(sec.zones, fmt);
-    if (sec.message && !sec.confirm_with_city) body += '<p class="gis-note">' + esc(sec.message) + "</p>";
-    return section(title, body, sec);
-  }
-
-  function construction(c) {
-    if (!c) return "";
+  function works(c) {
     var body = "";
     var classes = c.classes_in_reach || [];
-    if (c.answer) body += '<p class="gis-answer">' + esc(c.answer) + "区域</p>";
-    else if (classes.length) body += '<p class="gis-answer">' + classes.map(esc).join(" または ") + "区域</p>";
+    if (c.answer) body += '<p class="gis-answer">特定建設作業: ' + esc(c.answer) + "区域</p>";
+    else if (classes.length) body += "<p>特定建設作業: " + classes.map(esc).join(" または ") + "区域（位置で決まります）</p>";
     Object.keys(c.limits || {}).forEach(function (k) {
       var l = c.limits[k];
       body +=
-        '<p class="gis-note">' + esc(k) + ": 騒音 " + esc(l.noise_db) + " dB・振動 " + esc(l.vibration_db) +
-        " dB、作業禁止 " + esc(l.no_work_hours) + "、1日 " + esc(l.max_hours_per_day) + " 時間まで、連続 " +
-        esc(l.max_consecutive_days) + " 日まで、日曜・休日 " + esc(l.sundays_holidays) + "</p>";
+        note(k + ": 騒音 " + l.noise_db + " dB・振動 " + l.vibration_db + " dB まで、" + l.no_work_hours + " は作業できません。1日 " +
+          l.max_hours_per_day + " 時間・連続 " + l.max_consecutive_days + " 日まで、日曜・休日は" + l.sundays_holidays);
     });
+    if (c.precise_enough === false) body += note(c.facilities_message);
     if ((c.facilities_within_80m || []).length) {
-      body += "<p>80 m 以内の施設: " + c.facilities_within_80m.map(function (f) { return esc(f.name); }).join("、") + "</p>";
+      body += "<p>80 m 以内の学校・病院など: " + c.facilities_within_80m.map(function (f) { return esc(f.name); }).join("、") + "</p>";
     }
-    if (c.message) body += c.answer ? '<p class="gis-note">' + esc(c.message) + "</p>" : warn(c.message);
-    body += '<p class="gis-note">届出: 作業開始の7日前までに市へ。</p>';
-    return section("特定建設作業", body, c);
+    if ((c.works || []).length) {
+      body += "<details class='gis-inner'><summary>特定建設作業にあたる作業</summary><ul class='gis-zones'>" +
+        c.works.map(function (w) { return "<li>" + esc(w) + "</li>"; }).join("") + "</ul></details>";
+    }
+    if (c.message && !c.answer) body += note(c.message);
+    (c.notes || []).forEach(function (n) { body += note(n); });
+    if (c.office) body += note("届出・問い合わせ: " + c.office + (c.form ? "。様式: " + c.form : ""));
+    return body;
   }
 
-  function nearest(title, sec, list, fmt, none) {
-    if (!sec) return "";
-    var items = (list || []).slice(0, 2).map(function (x) { return "<li>" + fmt(x) + "</li>"; });
-    return section(title, items.length ? '<ul class="gis-zones">' + items.join("") + "</ul>" : "<p>" + esc(none) + "</p>", sec);
+  function construction(r) {
+    var fmt = function (z) {
+      return esc(z.zone_class) + "区域" + (z.limits && z.limits.length ? '<br><span class="gis-note">工場等の基準: ' + limits(z) + "</span>" : "");
+    };
+    var body = "<h5>騒音規制地域</h5>" + zoneBody(r.noise, fmt, "規制地域外");
+    if (r.noise && r.noise.message) body += note(r.noise.message);
+    body += "<h5>振動規制地域</h5>" + zoneBody(r.vibration, fmt, "規制地域外");
+    if (r.construction) body += "<h5>工事（特定建設作業）</h5>" + works(r.construction);
+    var c = r.construction || {};
+    var line = c.answer ? c.answer + "区域" : "";
+    return section("works", "工事をするとき", line, body, [r.noise, r.vibration, r.construction]);
   }
 
-  var SENSOR_STATE = { dry: "冠水なし", wet: "冠水を検知", unknown: "不明（定時通報なし）" };
+  function day(d) {
+    var md = d.day.slice(5).replace("-", "/").replace(/^0/, "").replace("/0", "/");
+    return esc(d.category) + " " + md + "(" + esc(d.weekday) + ")" + (d.status === "move" ? "振替" : d.status === "extra" ? "臨時" : "");
+  }
 
-  function header(r, extra) {
+  function garbage(r) {
+    var gp = r.garbage_points;
+    if (!gp) return "";
+    var g = (gp.nearest || [])[0];
+    if (!g) return section("garbage", "ごみの日", "近くの集積所なし", "<p>近くに登録された集積所はありません。</p>", [gp]);
+    var days = (g.next || []).map(day);
+    var body =
+      "<p>最寄りの集積所: " + esc(g.name) + ' <span class="gis-dist">' + m(g.distance_m) + "</span></p>" +
+      (g.group_name ? note(g.group_name) : "") +
+      (days.length ? '<p class="gis-next">' + days.join("、") + "</p>" : "") +
+      '<p><a class="gis-link" href="' + R.garbageLink(r) + '">ごみ出しナビで見る（カレンダー・通知・分別）</a></p>';
+    return section("garbage", "ごみの日", days[0] ? days[0].replace(/<[^>]+>/g, "") : "", body, [gp]);
+  }
+
+  var SENSOR_STATE = { dry: "冠水なし", wet: "冠水を検知（確認中）", flooded: "冠水（10分以上継続）", unknown: "不明（定時通報なし）" };
+
+  function sensorLine(s) {
+    var state = SENSOR_STATE[s.state] || esc(s.state);
+    var cls = s.state === "wet" || s.state === "flooded" ? "gis-wet" : s.state === "unknown" ? "gis-unknown" : "gis-dry";
+    return esc(s.name) + ' <span class="gis-dist">' + m(s.distance_m) + '</span><br><span class="' + cls + '">' + state +
+      "</span>" + (s.last_seen_jst ? ' <span class="gis-note">最終受信 ' + esc(s.last_seen_jst) + "</span>" : "");
+  }
+
+  function shelterItems(list) {
+    return (list || []).slice(0, 3).map(function (s) {
+      return "<li>" + esc(s.name) + ' <span class="gis-dist">' + m(s.distance_m) + "</span></li>";
+    }).join("");
+  }
+
+  function safety(r) {
+    var body = "";
+    var secs = [];
+    [["flood_history", "過去の浸水"], ["flood_risk", "洪水浸水想定区域"], ["landslide", "土砂災害警戒区域"]].forEach(function (p) {
+      var s = r[p[0]];
+      if (!s) return;
+      secs.push(s);
+      body += "<h5>" + p[1] + "</h5><p>" + esc(s.summary || s.message || "") + "</p>";
+    });
+    var sh = r.shelters;
+    if (sh) {
+      secs.push(sh);
+      var e = sh.emergency_sites || {};
+      if ((e.flood || []).length) body += "<h5>洪水のときの避難場所（近い順）</h5><ul class='gis-zones'>" + shelterItems(e.flood) + "</ul>";
+      if ((e.landslide || []).length) body += "<h5>土砂災害のときの避難場所</h5><ul class='gis-zones'>" + shelterItems(e.landslide) + "</ul>";
+      if ((sh.shelters || []).length) body += "<h5>避難所（避難生活の場）</h5><ul class='gis-zones'>" + shelterItems(sh.shelters) + "</ul>";
+      (sh.notes || []).forEach(function (n) { body += note(n); });
+    }
+    var se = r.inundation_sensors;
+    if (se) {
+      secs.push(se);
+      var list = (se.nearest || []).slice(0, 2).map(function (s) { return "<li>" + sensorLine(s) + "</li>"; });
+      body += "<h5>浸水センサ（近い順）</h5>" + (list.length ? "<ul class='gis-zones'>" + list.join("") + "</ul>" : "<p>近くにセンサはありません。</p>");
+    }
+    if (!body) return "";
+    var wet = (se && se.nearest || []).some(function (s) { return s.state === "wet" || s.state === "flooded"; });
+    return section("safety", "災害にそなえる", wet ? "近くのセンサが冠水を検知" : "", body, secs);
+  }
+
+  function transit(r) {
+    var bs = r.bus_stops;
+    if (!bs) return "";
+    var list = bs.nearest || [];
+    var items = list.slice(0, 3).map(function (s) {
+      var deps = (s.departures || s.next_departures || []).slice(0, 3).map(function (d) {
+        return esc(d.time_jst || "") + " " + esc(d.headsign || d.route || "");
+      });
+      return "<li>" + esc(s.stop_name || s.name) + ' <span class="gis-dist">' + m(s.distance_m) + "</span>" +
+        (deps.length ? '<br><span class="gis-note">次の発車: ' + deps.join("、") + "</span>" : "") +
+        (s.timetable_note ? '<br><span class="gis-note">' + esc(s.timetable_note) + "</span>" : "") + "</li>";
+    });
+    var body = items.length ? "<ul class='gis-zones'>" + items.join("") + "</ul>" : "<p>近くにバス停はありません。</p>";
+    if (bs.note) body += note(bs.note + "（時刻は日本時間）");
+    return section("transit", "バス", list[0] ? (list[0].stop_name || list[0].name) + " " + m(list[0].distance_m) : "", body, [bs]);
+  }
+
+  function farmland(r) {
+    var fl = r.farmland;
+    if (!fl) return "";
+    var at = fl.at_point || [];
+    if (!at.length) return "";
+    var body = at.slice(0, 2).map(function (f) {
+      return "<p>地目 " + esc(f.land_type_name || "—") + (f.oaza ? "・" + esc(f.oaza) : "") + (f.chiban ? " " + esc(f.chiban) : "") +
+        (f.area_m2 ? "・" + Math.round(f.area_m2).toLocaleString() + " m²" : "") + "</p>" +
+        (f.noushin_kubun ? note("農振: " + f.noushin_kubun) : "");
+    }).join("");
+    return section("farm", "農地", esc(at[0].land_type_name || ""), body + note("問い合わせ: 市の農業委員会"), [fl]);
+  }
+
+  function parks(r) {
+    var pk = r.parks;
+    if (!pk || !(pk.nearest || []).length) return "";
+    var items = pk.nearest.slice(0, 2).map(function (p) {
+      return "<li>" + esc(p.name) + (p.park_type ? "（" + esc(p.park_type) + "）" : "") + ' <span class="gis-dist">' + m(p.distance_m) + "</span></li>";
+    });
+    return section("parks", "近くの公園", pk.nearest[0].name, "<ul class='gis-zones'>" + items.join("") + "</ul>", [pk]);
+  }
+
+  var GLOSSARY = [
+    ["用途地域", "建てられる建物の種類を地域ごとに決めたもの（住宅地・商業地・工業地など13種類）。"],
+    ["建ぺい率", "敷地の面積に対する建物が建つ部分（建築面積）の割合の上限。"],
+    ["容積率", "敷地の面積に対する延べ床面積の割合の上限。"],
+    ["防火・準防火地域", "火事が広がりにくいよう、建物の構造や材料に制限がかかる地域。"],
+    ["白地", "都市計画区域の中で、用途地域が決められていない場所。"],
+    ["特定建設作業", "くい打ちや削岩機など、大きな音や振動が出る工事。作業の時間・日数・音量に決まりがあり、届出が必要。"],
+  ];
+
+  function glossary() {
+    return (
+      '<details class="gis-sec gis-gloss" data-sec="glossary"><summary><span class="gis-sec-t">用語の説明</span></summary><dl>' +
+      GLOSSARY.map(function (g) { return "<dt>" + esc(g[0]) + "</dt><dd>" + esc(g[1]) + "</dd>"; }).join("") + "</dl></details>"
+    );
+  }
+
+  function place(r, extra) {
     var city = r.municipality && r.municipality.municipalities && r.municipality.municipalities[0];
     var town = r.town && r.town.nearest && r.town.nearest[0];
-    var html = "";
-    if (extra) html += '<p class="gis-extra">' + esc(extra) + "</p>";
-    html +=
-      '<p class="gis-place"><strong>' + esc(city ? city.name : "区域外") + "</strong>" +
-      (town ? " " + esc(town.name) + ' <span class="gis-dist">' +
-        (town.distance_m >= 1 ? "付近（代表点まで" + m(town.distance_m) + "・おおよそ）" : "（代表点・おおよその位置）") + "</span>" : "") +
-      "</p>";
-    var p = r.precision || {};
-    if (r.message) html += warn(r.message);
-    if (p.message) html += '<p class="gis-precision">' + esc(p.message) + "</p>";
+    var html = extra ? '<p class="gis-extra">' + esc(extra) + "</p>" : "";
+    html += '<p class="gis-place"><strong>' + esc(city ? city.name : "区域外") + "</strong>" +
+      (town ? " " + esc(town.name) + (town.distance_m >= 1 ? " 付近" : "") : "") + "</p>";
     return html;
   }
 
+  // Where the report is about, as a query string for the print view and the permalink.
+  R.placeQuery = function (r) {
+    var q = r.query || {};
+    if (q.address) return "address=" + encodeURIComponent(q.address);
+    if (q.lat != null) return "lat=" + q.lat + "&lon=" + q.lon + (q.uncertainty_m ? "&uncertainty_m=" + Math.round(q.uncertainty_m) : "");
+    return null;
+  };
+
   R.garbageLink = function (r) {
     // The garbage page finds the same nearest point from the same place (the click, or the address).
-    var root = JSON.parse(document.getElementById("gis-config").textContent).urls.lookup.replace(/\/lookup$/, "");
-    var q = r.query || {};
-    var where = q.address ? "address=" + encodeURIComponent(q.address) : "lat=" + q.lat + "&lon=" + q.lon;
-    return esc(root + "/map/garbage?" + where);
+    return esc(root() + "/map/garbage?" + (R.placeQuery(r) || ""));
   };
 
   R.render = function (r, opts) {
     opts = opts || {};
     if (!r.municipality) {
       // /lookup?address= could not place the address: its message and candidates only.
-      return '<div class="gis-report">' + warn(r.message || "判定できませんでした。") + "</div>";
+      return '<div class="gis-report"><p class="gis-warn">' + esc(r.message || "判定できませんでした。") + "</p></div>";
     }
-    var out = header(r, opts.extra);
-    out += zoning(r.zoning || {}, opts.palette);
-    out += simpleZone("都市計画区域", r.planning_area, function (z) {
-      return esc(z.name) + (z.area_classification_text ? "（" + esc(z.area_classification_text) + "）" : "");
-    }, "都市計画区域のデータなし（区域外または未整備）");
-    out += simpleZone("防火・準防火地域", r.fire_district, function (z) { return esc(z.fire_type); }, "指定なし");
-    if (r.special_use_district && r.special_use_district.zones && r.special_use_district.zones.length) {
-      out += simpleZone("特別用途地区", r.special_use_district, function (z) { return esc(z.name); }, "指定なし");
+    var s = r.summary || {};
+    var out = place(r, opts.extra);
+    if (s.notice || r.message) out += '<p class="gis-notice">' + esc(s.notice || r.message) + "</p>";
+    out += summary(r);
+    if (s.status !== "outside") {
+      out += building(r, opts.palette) + construction(r) + garbage(r) + safety(r) + transit(r) + farmland(r) + parks(r);
+      out += glossary();
     }
-    out += regulation("騒音規制地域", r.noise);
-    out += regulation("振動規制地域", r.vibration);
-    out += construction(r.construction);
-    var gp = r.garbage_points || {};
-    out += nearest("ごみ集積所（最寄り）・次の収集日", gp, (gp.nearest || []).slice(0, 1), function (g) {
-      var days = (g.next || []).map(function (d) {
-        var md = d.day.slice(5).replace("-", "/").replace(/^0/, "").replace("/0", "/");
-        return esc(d.category) + " " + md + "(" + esc(d.weekday) + ")" + (d.status === "move" ? "振替" : d.status === "extra" ? "臨時" : "");
-      });
-      return esc(g.name) + ' <span class="gis-dist">' + m(g.distance_m) + "</span>" +
-        (g.group_name ? '<br><span class="gis-note">' + esc(g.group_name) + "</span>" : "") +
-        (days.length ? '<br><span class="gis-next">' + days.join("、") + "</span>" : "") +
-        '<br><a href="' + GisReport.garbageLink(r) + '">ごみ出しナビで見る（カレンダー・通知・分別）</a>';
-    }, "近くに登録された集積所はありません");
-    var fl = r.farmland || {};
-    out += nearest("農地（筆ポリゴン）", fl, fl.at_point, function (f) {
-      return "地目 " + esc(f.land_type_name || "—") + (f.oaza ? "・" + esc(f.oaza) : "") + (f.chiban ? " " + esc(f.chiban) : "") +
-        (f.area_m2 ? "・" + Math.round(f.area_m2).toLocaleString() + " m²" : "") +
-        (f.noushin_kubun ? '<br><span class="gis-note">農振: ' + esc(f.noushin_kubun) + "</span>" : "");
-    }, "この地点に農地の区画データはありません");
-    var se = r.inundation_sensors || {};
-    out += nearest("浸水センサ（最寄り）", se, se.nearest, function (s) {
-      var state = SENSOR_STATE[s.state_now] || esc(s.state_now);
-      var cls = s.state_now === "wet" ? "gis-wet" : s.state_now === "unknown" ? "gis-unknown" : "gis-dry";
-      return esc(s.name) + ' <span class="gis-dist">' + m(s.distance_m) + '</span><br><span class="' + cls + '">' + state +
-        "</span>" + (s.last_seen ? ' <span class="gis-note">最終受信 ' + esc(s.last_seen.slice(0, 16).replace("T", " ")) + "</span>" : "");
-    }, "近くにセンサはありません");
-    var pk = r.parks || {};
-    out += nearest("公園（最寄り）", pk, pk.nearest, function (p) {
-      return esc(p.name) + (p.park_type ? "（" + esc(p.park_type) + "）" : "") + ' <span class="gis-dist">' + m(p.distance_m) + "</span>";
-    }, "近くに公園のデータはありません");
-    out += '<p class="gis-note gis-foot">境界付近や敷地単位の判断は必ず市の担当課へご確認ください。</p>';
+    var pq = R.placeQuery(r);
+    if (pq && s.status !== "outside") {
+      out += '<p class="gis-actions"><a class="gis-link" target="_blank" href="' + esc(root() + "/report?" + pq) + '">印刷用ページ</a>' +
+        '<button type="button" class="gis-link gis-share" data-url="' + esc(root() + "/map?" + pq) + '">この場所のリンクをコピー</button></p>';
+    }
+    out += '<p class="gis-note gis-foot">目安の情報です。建築・工事・売買の判断は必ず市の担当課へご確認ください。</p>';
     return '<div class="gis-report">' + out + "</div>";
   };
 })();
