@@ -57,3 +57,12 @@ def test_an_address_is_never_overridden_by_a_place_name(client: TestClient) -> N
 def test_an_unknown_name_stays_unknown(client: TestClient) -> None:
     g = client.get("/geocode", params={"q": "存在しない公園"}).json()
     assert g["match_level"] == "none" and g["lat"] is None and g["place"] is None
+
+
+def test_a_station_of_the_gtfs_feed_lands_between_its_exits(client: TestClient) -> None:
+    g = client.get("/geocode", params={"q": "武雄温泉駅"}).json()
+    assert (g["match_level"], g["city_code"], g["place"]["layer"]) == ("landmark", TAKEO, "bus_stops")
+    assert abs(g["lat"] - 33.1963) < 0.002 and abs(g["lon"] - 130.023) < 0.003 and g["uncertainty_m"] < 400
+    # A shorter name that several places start with gives them as candidates, never a guess.
+    vague = client.get("/geocode", params={"q": "武雄温泉"}).json()
+    assert vague["match_level"] == "none" and len(vague["candidates"]) >= 2

@@ -55,6 +55,7 @@ def _search_from_landing(browser: Browser, live_url: str, text: str) -> str:
     [
         ("たけおし あさひちょう あまく", ("武雄市", "朝日町", "甘久")),
         ("杵島郡北方町大字大渡", ("武雄市", "北方町", "大渡")),
+        ("武雄温泉駅", ("武雄市", "武雄温泉駅", "バス停")),  # the GTFS stations of its two exits, one place
         ("白岩運動公園", ("武雄市", "白岩運動公園")),
     ],
 )

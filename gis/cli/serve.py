@@ -26,8 +26,9 @@ async def _preflight(settings: Settings) -> None:
 
 
 def _loaded(url: str) -> bool:
+    # Every load records its sources; layer versions alone are not proof (a migration may version an empty layer).
     with psycopg.connect(url) as conn:
-        return conn.execute("SELECT count(*) FROM layer_state").fetchone()[0] > 0
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM sources)").fetchone()[0]
 
 
 @app.command()
