@@ -111,3 +111,28 @@ def test_the_80m_rule_at_a_real_hospital(client: TestClient) -> None:
 def test_a_roken_does_not_widen(client: TestClient) -> None:
     c = _report(client, COSMOS)["construction"]
     assert all("コスモス" not in f["name"] for f in c["facilities_within_80m"])
+
+
+def test_the_1go_areas_are_drawn_around_widening_facilities_only(conn) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15 item 8: the 80 m 1号区域 is a layer of its own, derived from the facilities that widen it."""
+    widening = conn.execute("SELECT count(*) FROM facilities WHERE widens_1go").fetchone()[0]
+    areas = conn.execute("SELECT count(*) FROM construction_1go_areas").fetchone()[0]
+    assert widening > 0 and areas == widening
+    # A real hospital's circle: about 80 m in metres, sample flag and source from the facility.
+    name, radius, sample, real_source = conn.execute(
+        "SELECT a.facility_name, sqrt(ST_Area(a.geom_m) / pi()), a.sample, NOT s.sample FROM construction_1go_areas a "
+        "JOIN facilities f ON f.id = a.facility_id JOIN sources s ON s.id = a.source_id "
+        "WHERE f.facility_type = '病院' AND NOT f.sample ORDER BY a.id LIMIT 1"
+    ).fetchone()
+    assert 79 < radius <= 80.5 and not sample and real_source, name
+    # 老健 do not widen the 1号区域: no circle around them.
+    assert not conn.execute(
+        "SELECT count(*) FROM construction_1go_areas a JOIN facilities f ON f.id = a.facility_id "
+        "WHERE f.facility_type = '介護老人保健施設'"
+    ).fetchone()[0]
+
+
+def test_the_1go_areas_are_served_as_a_collection(client) -> None:  # type: ignore[no-untyped-def]
+    fc = client.get("/collections/construction_1go_areas/items", params={"limit": 5}).json()
+    assert fc["features"] and fc["features"][0]["properties"]["radius_m"] == 80
+    assert client.get("/map/construction_1go_areas", headers={"Accept": "text/html"}).status_code == 200

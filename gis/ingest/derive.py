@@ -1,4 +1,5 @@
-"""Derived layers: 騒音/振動 規制地域 from 用途地域 through the rules in zone_rules (rules as data)."""
+"""Derived layers: 騒音/振動 規制地域 from 用途地域 through the rules in zone_rules (rules as data), and the 80 m
+特定建設作業 1号区域 around the facilities that widen it."""
 
 from __future__ import annotations
 
@@ -73,3 +74,77 @@ def _derive_city(cur: psycopg.Cursor, kind: str, table: str, city: str, refs: st
     n = cur.rowcount
     cur.execute("UPDATE sources SET row_count = %s WHERE id = %s", (n, source_id))
     return f"{table}: {city} の用途地域から {n} 件を導出"
+
+
+BUFFERS = "construction_1go_areas"
+BUFFER_M = 80
+
+
+def derive_from(cur: psycopg.Cursor, layer_id: str, cities: list[str]) -> list[str]:
+    """Rebuild whatever is derived from this layer, for these cities; returns report lines."""
+    if layer_id == "zoning":
+        return derive_zones(cur, cities)
+    if layer_id == "facilities":
+        return derive_buffers(cur, cities)
+    return []
+
+
+def derive_buffers(cur: psycopg.Cursor, cities: list[str]) -> list[str]:
+    """The 80 m areas around the facilities flagged widens_1go (circles in metres, EPSG:6670), per city.
+
+    Sample and real facilities get a source each, so a row's sample flag is always its source's.
+    """
+    report = []
+    table = sql.Identifier(BUFFERS)
+    for city in cities:
+        # Keep ids stable across re-derivations: an area keeps the id it had for the same facility.
+        cur.execute("DROP TABLE IF EXISTS pg_temp.old_buffer_ids")
+        cur.execute(
+            sql.SQL(
+                "CREATE TEMP TABLE old_buffer_ids ON COMMIT DROP AS SELECT feature_key, id FROM {} WHERE city_code = %s"
+            ).format(table),
+            (city,),
+        )
+        cur.execute(sql.SQL("DELETE FROM {} WHERE city_code = %s").format(table), (city,))
+        n = 0
+        for sample in (False, True):
+            cur.execute(
+                "SELECT count(*) FROM facilities WHERE city_code = %s AND widens_1go AND sample = %s", (city, sample)
+            )
+            if not cur.fetchone()[0]:
+                continue
+            source_id = insert_source(cur, BUFFERS, _buffer_source(sample), city_codes=[city])
+            cur.execute(
+                sql.SQL(
+                    """
+                    INSERT INTO {t} (id, city_code, source_id, sample, feature_key, facility_name, facility_type,
+                                     facility_id, radius_m, geom)
+                    SELECT coalesce(o.id, nextval(pg_get_serial_sequence({tl}, 'id'))), f.city_code, %(src)s,
+                           f.sample, 'facilities:' || f.id, f.name, f.facility_type, f.id, %(r)s,
+                           ST_Multi(ST_Transform(ST_Buffer(f.geom_m, %(r)s, 32), 6668))
+                    FROM facilities f
+                    LEFT JOIN old_buffer_ids o ON o.feature_key = 'facilities:' || f.id
+                    WHERE f.city_code = %(city)s AND f.widens_1go AND f.sample = %(sample)s
+                    ORDER BY f.id
+                    """
+                ).format(t=table, tl=sql.Literal(BUFFERS)),
+                {"src": source_id, "r": BUFFER_M, "city": city, "sample": sample},
+            )
+            rows = cur.rowcount
+            cur.execute("UPDATE sources SET row_count = %s WHERE id = %s", (rows, source_id))
+            n += rows
+        report.append(f"{BUFFERS}: {city} の施設から {n} 件を導出")
+    bump_version(cur, BUFFERS)
+    return report
+
+
+def _buffer_source(sample: bool) -> SourceInfo:
+    return SourceInfo(
+        title="特定建設作業の1号区域（施設の周囲 約80 m、導出）",
+        publisher="本サービス（学校・病院等の位置から導出）",
+        licence="元データ（学校・病院等）の利用条件に従う",
+        attribution="学校・保育所・病院等の位置から半径80 mで導出。実際の範囲は施設の敷地境界から測る。",
+        derived=True,
+        sample=sample,
+        note="導出データ: 施設の点からの円で、敷地境界からの80 mではない（市に確認すること）",
+    )

@@ -19,7 +19,7 @@ from gis.errors import ImportFailed
 from gis.geo import STORAGE_SRID
 from gis.ingest.checks import Scope, check_inside, check_replace, scope_sql
 from gis.ingest.crsfit import connection_areas
-from gis.ingest.derive import derive_zones
+from gis.ingest.derive import derive_from
 from gis.ingest.mapping import map_columns
 from gis.ingest.readers import read_source
 from layers import LAYERS, get_layer
@@ -188,7 +188,7 @@ def load_frame(
             _store_private(cur, layer, private)
         version = bump_version(cur, layer.id)
         if layer.id in {lyr.derived_from for lyr in LAYERS.values()}:
-            report.extend(derive_zones(cur, cities))
+            report.extend(derive_from(cur, layer.id, cities))
     # Fresh statistics right away, so the planner uses the GiST index on the new rows.
     idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(layer.id)))

@@ -129,6 +129,7 @@
       body += "<details class='gis-inner'><summary>特定建設作業にあたる作業</summary><ul class='gis-zones'>" +
         c.works.map(function (w) { return "<li>" + esc(w) + "</li>"; }).join("") + "</ul></details>";
     }
+    body += '<p><a class="gis-link" href="' + esc(root() + "/map/construction_1go_areas") + '">学校・病院等の周囲 約80 m（1号区域）を地図で見る</a></p>';
     if (c.message && !c.answer) body += note(c.message);
     (c.notes || []).forEach(function (n) { body += note(n); });
     if (c.office) body += note("届出・問い合わせ: " + c.office + (c.form ? "。様式: " + c.form : ""));
