@@ -26,6 +26,18 @@ DATABASE_DOWN: tuple[type[BaseException], ...] = (
 )
 
 
+def caused_by_outage(exc: BaseException) -> bool:
+    """True when the database going away is anywhere in the exception's cause or context chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DATABASE_DOWN):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 # What a person reading the page in a browser is told, per status (the technical description follows it).
 HEADLINES = {
     400: ("入力内容に誤りがあります", "指定された値を確かめて、もう一度お試しください。"),
@@ -109,6 +121,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        # A shutdown that cuts a transaction surfaces as the error of closing it (asyncpg InterfaceError), caused by
+        # the outage: judge by the chain, so only an error *caused* by the database going away becomes a 503.
+        if caused_by_outage(exc):
+            return await database_down(request, exc)
         # Log the details for staff; the client gets no internals (no SQL, no stack).
         log.exception("unhandled error on %s", request.url.path)
         return error_response(request, 500, "ServerError", "internal error; it has been logged")

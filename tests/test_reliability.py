@@ -183,3 +183,20 @@ def app_on(emb: EmbeddedPostgres, tmp: Path, **extra: object) -> TestClient:
     from api.main import create_app
 
     return TestClient(create_app(Settings(database_url=emb.url(), var_dir=tmp, **extra)))
+
+
+def test_an_error_caused_by_the_database_going_away_is_an_outage() -> None:
+    """A fast shutdown cutting a transaction surfaces as the error of closing it; its cause decides: 503, not 500."""
+    import asyncpg
+
+    from api.errors import caused_by_outage
+
+    try:
+        try:
+            raise asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")
+        except asyncpg.PostgresError as shutdown:
+            raise asyncpg.InterfaceError("cannot call Transaction.__aexit__(): the connection is closed") from shutdown
+    except asyncpg.InterfaceError as exc:
+        assert caused_by_outage(exc)
+    assert not caused_by_outage(asyncpg.InterfaceError("a real misuse of the driver"))
+    assert not caused_by_outage(ValueError("unrelated"))

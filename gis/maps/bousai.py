@@ -9,20 +9,17 @@ from typing import Any
 
 import folium
 import jinja2
-from folium.elements import JSCSSMixin
-from folium.template import Template
 
 from gis.maps.assets import (
-    FAVICON,
     GSI_ATTRIBUTION,
     GSI_TILES,
     LEAFLET_CSS,
     LEAFLET_JS,
-    MAP_CSS,
     check_local_assets,
     static_url,
 )
 from gis.maps.builder import DEFAULT_BOUNDS, MAX_ZOOM, EmptyBase
+from gis.maps.page import DomainPage
 
 BOUSAI_JS = "map/bousai.js"
 BOUSAI_CSS = "map/bousai.css"
@@ -92,29 +89,6 @@ PANEL = _env.from_string(
 )
 
 
-class BousaiPage(JSCSSMixin):
-    """The panel HTML, bousai.js/bousai.css and the hook that hands the map to bousai.js."""
-
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}<link rel="icon" type="image/svg+xml" href="{{ this.favicon }}">{% endmacro %}
-{% macro html(this, kwargs) %}{{ this.panel }}{% endmacro %}
-{% macro script(this, kwargs) %}GisBousai.init({{ this._parent.get_name() }});{% endmacro %}
-"""
-    )
-
-    def __init__(self, panel: str, root: str) -> None:
-        super().__init__()
-        self._name = "BousaiPage"
-        self.panel = panel
-        self.favicon = static_url(FAVICON, root)
-        self.default_js = [("gis_bousai", static_url(BOUSAI_JS, root))]
-        self.default_css = [
-            ("gis_map_css", static_url(MAP_CSS, root)),
-            ("gis_bousai_css", static_url(BOUSAI_CSS, root)),
-        ]
-
-
 def build_bousai_html(
     *,
     counts: dict[str, int],
@@ -152,7 +126,7 @@ def build_bousai_html(
     panel = PANEL.render(
         root=root, hazards=HAZARD_FILTERS, layers=layers, sample_layers=sample_layers, sources=sources
     ) + _config_script(config)
-    BousaiPage(panel, root).add_to(m)
+    DomainPage("bousai", "GisBousai", panel, BOUSAI_JS, BOUSAI_CSS, root).add_to(m)
     root_el = m.get_root()
     root_el.title = "防災マップ | 伊万里市・武雄市 地図データサービス"
     page = root_el.render().replace("<html>", '<html lang="ja">', 1)

@@ -8,23 +8,20 @@ from typing import Any
 
 import folium
 import jinja2
-from folium.elements import JSCSSMixin
-from folium.template import Template
 
 from gis.cities import CITIES
 from gis.maps.assets import (
-    FAVICON,
     GARBAGE_CSS,
     GARBAGE_JS,
     GSI_ATTRIBUTION,
     GSI_TILES,
     LEAFLET_CSS,
     LEAFLET_JS,
-    MAP_CSS,
     check_local_assets,
     static_url,
 )
 from gis.maps.builder import DEFAULT_BOUNDS, MAX_ZOOM, EmptyBase
+from gis.maps.page import DomainPage
 
 _env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
@@ -68,29 +65,6 @@ PANEL = _env.from_string(
 )
 
 
-class GarbagePage(JSCSSMixin):
-    """The panel HTML, garbage.js/garbage.css and the hook that hands the map and the config to garbage.js."""
-
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}<link rel="icon" type="image/svg+xml" href="{{ this.favicon }}">{% endmacro %}
-{% macro html(this, kwargs) %}{{ this.panel }}{% endmacro %}
-{% macro script(this, kwargs) %}GisGarbage.init({{ this._parent.get_name() }});{% endmacro %}
-"""
-    )
-
-    def __init__(self, panel: str, root: str) -> None:
-        super().__init__()
-        self._name = "GarbagePage"
-        self.panel = panel
-        self.favicon = static_url(FAVICON, root)
-        self.default_js = [("gis_garbage", static_url(GARBAGE_JS, root))]
-        self.default_css = [
-            ("gis_map_css", static_url(MAP_CSS, root)),
-            ("gis_garbage_css", static_url(GARBAGE_CSS, root)),
-        ]
-
-
 def build_garbage_html(
     *,
     sample: bool,
@@ -127,7 +101,7 @@ def build_garbage_html(
         "sample": sample,
     }
     panel = PANEL.render(root=root, sample=sample) + _config_script(config, sources)
-    GarbagePage(panel, root).add_to(m)
+    DomainPage("garbage", "GisGarbage", panel, GARBAGE_JS, GARBAGE_CSS, root).add_to(m)
     root_el = m.get_root()
     root_el.title = "ごみ出しナビ | 伊万里市・武雄市 地図データサービス"
     page = root_el.render().replace("<html>", '<html lang="ja">', 1)

@@ -10,23 +10,20 @@ from typing import Any
 
 import folium
 import jinja2
-from folium.elements import JSCSSMixin
-from folium.template import Template
 
 from gis.cities import CITIES
 from gis.maps.assets import (
-    FAVICON,
     GSI_ATTRIBUTION,
     GSI_TILES,
     LEAFLET_CSS,
     LEAFLET_JS,
-    MAP_CSS,
     SENSORS_CSS,
     SENSORS_JS,
     check_local_assets,
     static_url,
 )
 from gis.maps.builder import DEFAULT_BOUNDS, MAX_ZOOM, EmptyBase
+from gis.maps.page import DomainPage
 from gis.maps.styles import layer_style
 from layers.base import Layer
 
@@ -143,29 +140,6 @@ PANEL = _env.from_string(
 )
 
 
-class SensorsPage(JSCSSMixin):
-    """The panel HTML, sensors.js/sensors.css and the hook that hands the map and the config to sensors.js."""
-
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}<link rel="icon" type="image/svg+xml" href="{{ this.favicon }}">{% endmacro %}
-{% macro html(this, kwargs) %}{{ this.panel }}{% endmacro %}
-{% macro script(this, kwargs) %}GisSensors.init({{ this._parent.get_name() }});{% endmacro %}
-"""
-    )
-
-    def __init__(self, panel: str, root: str) -> None:
-        super().__init__()
-        self._name = "SensorsPage"
-        self.panel = panel
-        self.favicon = static_url(FAVICON, root)
-        self.default_js = [("gis_sensors", static_url(SENSORS_JS, root))]
-        self.default_css = [
-            ("gis_map_css", static_url(MAP_CSS, root)),
-            ("gis_sensors_css", static_url(SENSORS_CSS, root)),
-        ]
-
-
 def context_layers(layers: Mapping[str, Layer], root: str = "") -> list[dict[str, Any]]:
     """The context layers (2021 flood extent, shelters) that are declared, with their items URL and style."""
     out = []
@@ -228,7 +202,7 @@ def build_sensors_html(
     }
     panel = PANEL.render(root=root, sample=sample, states=STATES, context=context)
     panel += _config_script(config, sources)
-    SensorsPage(panel, root).add_to(m)
+    DomainPage("sensors", "GisSensors", panel, SENSORS_JS, SENSORS_CSS, root).add_to(m)
     root_el = m.get_root()
     root_el.title = "浸水センサ（ライブ） | 伊万里市・武雄市 地図データサービス"
     page = root_el.render().replace("<html>", '<html lang="ja">', 1)

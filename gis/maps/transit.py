@@ -10,20 +10,17 @@ from typing import Any
 
 import folium
 import jinja2
-from folium.elements import JSCSSMixin
-from folium.template import Template
 
 from gis.maps.assets import (
-    FAVICON,
     GSI_ATTRIBUTION,
     GSI_TILES,
     LEAFLET_CSS,
     LEAFLET_JS,
-    MAP_CSS,
     check_local_assets,
     static_url,
 )
 from gis.maps.builder import DEFAULT_BOUNDS, MAX_ZOOM, EmptyBase
+from gis.maps.page import DomainPage
 
 TRANSIT_JS = "map/transit.js"
 TRANSIT_CSS = "map/transit.css"
@@ -48,29 +45,6 @@ PANEL = _env.from_string(
 </section>
 """
 )
-
-
-class TransitPage(JSCSSMixin):
-    """The panel HTML, transit.js/transit.css and the hook that hands the map to transit.js."""
-
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}<link rel="icon" type="image/svg+xml" href="{{ this.favicon }}">{% endmacro %}
-{% macro html(this, kwargs) %}{{ this.panel }}{% endmacro %}
-{% macro script(this, kwargs) %}GisTransit.init({{ this._parent.get_name() }});{% endmacro %}
-"""
-    )
-
-    def __init__(self, panel: str, root: str) -> None:
-        super().__init__()
-        self._name = "TransitPage"
-        self.panel = panel
-        self.favicon = static_url(FAVICON, root)
-        self.default_js = [("gis_transit", static_url(TRANSIT_JS, root))]
-        self.default_css = [
-            ("gis_map_css", static_url(MAP_CSS, root)),
-            ("gis_transit_css", static_url(TRANSIT_CSS, root)),
-        ]
 
 
 def build_transit_html(
@@ -104,7 +78,8 @@ def build_transit_html(
         "sample": any(x.get("sample") for x in sources),
     }
     panel = PANEL.render(root=root, data_date=dates[-1] if dates else None, caveat=NOT_IN_FEED)
-    TransitPage(panel + _config_script(config, sources), root).add_to(m)
+    page = panel + _config_script(config, sources)
+    DomainPage("transit", "GisTransit", page, TRANSIT_JS, TRANSIT_CSS, root).add_to(m)
     root_el = m.get_root()
     root_el.title = "交通マップ | 伊万里市・武雄市 地図データサービス"
     page = root_el.render().replace("<html>", '<html lang="ja">', 1)
