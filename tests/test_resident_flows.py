@@ -39,6 +39,8 @@ def _report(browser: Browser, *needles: str, timeout: float = 20) -> str:
 def _search_from_landing(browser: Browser, live_url: str, text: str) -> str:
     driver = browser.driver
     driver.get(f"{live_url}/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "resident-landing-phone.png"))
     box = driver.find_element("id", "q")
     box.send_keys(text)
     driver.find_element("css selector", ".ask button[type=submit]").click()
