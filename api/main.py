@@ -30,6 +30,7 @@ from api.routers import (
     transit,
 )
 from gis.runtime import Runtime
+from gis.sensors.jobs import SensorJobs
 from gis.settings import Settings
 
 
@@ -40,7 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Refuses to start (ConfigurationError) when the public role is missing or can read private data.
-        app.state.runtime = await Runtime.open(settings, background=True)
+        rt = app.state.runtime = await Runtime.open(settings)
+        # API workers run the sensor jobs (one-shot commands do not); the runtime stops them on close.
+        rt.jobs = SensorJobs(rt.staff_conn, settings.sensor_sweep_seconds, settings.sensor_deliver_seconds)
+        rt.jobs.start()
         try:
             async with flushing(app, app.state.runtime, settings):
                 yield

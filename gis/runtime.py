@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import asyncpg
 
@@ -21,7 +22,6 @@ from gis.db.roles import check_public_role, login_error
 from gis.db.versions import VERSIONS_SQL, LayerVersions
 from gis.errors import DatabaseUnavailable
 from gis.geocode.service import GeocoderService
-from gis.sensors.jobs import SensorJobs
 from gis.settings import Settings
 
 log = logging.getLogger("gis.runtime")
@@ -47,6 +47,14 @@ async def _acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
             log.debug("a broken connection was not returned to the pool")
 
 
+class BackgroundJobs(Protocol):
+    """Loops started with the app and stopped with the runtime; `kick` wakes them for work that just arrived."""
+
+    def start(self) -> None: ...
+    def kick(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class Runtime:
     """The running service's shared state (one per worker process)."""
@@ -59,7 +67,8 @@ class Runtime:
     cache: Cache
     catalog: Catalog
     geocoder: GeocoderService
-    jobs: SensorJobs | None = None
+    # Background loops a domain runs in API workers (the sensors' sweeper and outbox): set by the app, stopped here.
+    jobs: BackgroundJobs | None = None
 
     @asynccontextmanager
     async def public_conn(self) -> AsyncIterator[asyncpg.Connection]:
@@ -74,11 +83,8 @@ class Runtime:
             yield conn
 
     @classmethod
-    async def open(cls, settings: Settings, *, background: bool = False) -> Runtime:
-        """Start everything, or raise ConfigurationError / DatabaseUnavailable naming why the service cannot run.
-
-        `background`: also run the sensor jobs (the API's workers do; one-shot commands do not).
-        """
+    async def open(cls, settings: Settings) -> Runtime:
+        """Start everything, or raise ConfigurationError / DatabaseUnavailable naming why the service cannot run."""
         settings.check()
         url = database_url(settings)
         public = await _public_pool(settings, url)
@@ -102,11 +108,6 @@ class Runtime:
             runtime.geocoder = GeocoderService(settings.data_dir, cache, versions, runtime.public_conn)
             versions.subscribe(runtime.geocoder.on_version)
             await runtime.geocoder.start()
-            if background:
-                runtime.jobs = SensorJobs(
-                    runtime.staff_conn, settings.sensor_sweep_seconds, settings.sensor_deliver_seconds
-                )
-                runtime.jobs.start()
             return runtime
         except BaseException:
             if versions is not None:
