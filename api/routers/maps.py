@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -79,6 +80,24 @@ async def _page(request: Request, rt: Rt, layer_id: str | None, basemap: str) ->
     return HTMLResponse(page.body, headers=headers)
 
 
+async def _domain_page(
+    request: Request, rt: Rt, name: str, basemap: str, tag: object, render: Callable[[], Awaitable[bytes]]
+) -> Response:
+    """A domain page built once per version tag of its layers, revalidated by its ETag on every visit."""
+    root = request.scope.get("root_path", "")
+
+    async def build() -> Cached:
+        html = await render()
+        etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
+        return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
+
+    page = await rt.cache.get_or_build(("meta", name, basemap, root, tag), build, tag=tag)
+    headers = {**dict(page.headers), "Cache-Control": "no-cache"}
+    if not_modified(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(page.body, headers=headers)
+
+
 @router.get("/map", summary="Map of every layer (HTML): layer control, legend, sources, address search, click report")
 async def map_all(request: Request, rt: Rt, basemap: Basemap = "pale") -> Response:
     """Every layer on one map; the ones drawn at load are listed in gis.maps.styles.DEFAULT_VISIBLE."""
@@ -91,21 +110,16 @@ async def map_garbage(request: Request, rt: Rt, basemap: Basemap = "pale") -> Re
     root = request.scope.get("root_path", "")
     tag = rt.versions.snapshot(GARBAGE_LAYERS)
 
-    async def build() -> Cached:
+    async def render() -> bytes:
         _, per_layer = await rt.catalog.sources()
         sources = [s for lid in GARBAGE_LAYERS for s in per_layer.get(lid, [])]
         infos = {i.id: i for i in await rt.catalog.infos()}
         sample = infos["garbage_points"].sample or any(s.get("sample") for s in sources)
         bounds = (await rt.catalog.extents()).get("municipalities")
         html = build_garbage_html(sample=sample, sources=sources, root=root, basemap=basemap, bounds=bounds).encode()
-        etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
-        return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
+        return html
 
-    page = await rt.cache.get_or_build(("meta", "map-garbage", basemap, root, tag), build, tag=tag)
-    headers = {**dict(page.headers), "Cache-Control": "no-cache"}
-    if not_modified(request, headers["ETag"]):
-        return Response(status_code=304, headers=headers)
-    return HTMLResponse(page.body, headers=headers)
+    return await _domain_page(request, rt, "map-garbage", basemap, tag, render)
 
 
 @router.get("/map/sensors", summary="浸水センサ（ライブ）: every sensor by state, refreshed by polling GET /sensors")
@@ -117,7 +131,7 @@ async def map_sensors(request: Request, rt: Rt, basemap: Basemap = "pale") -> Re
     ids = SENSOR_LAYERS + tuple(c["id"] for c in context)
     tag = rt.versions.snapshot(ids)
 
-    async def build() -> Cached:
+    async def render() -> bytes:
         sources = [s for lid in ids for s in await rt.catalog.layer_sources(lid)]  # of the rows held now
         infos = {i.id: i for i in await rt.catalog.infos()}
         sample = infos["inundation_sensors"].sample
@@ -125,14 +139,9 @@ async def map_sensors(request: Request, rt: Rt, basemap: Basemap = "pale") -> Re
         html = build_sensors_html(
             sample=sample, sources=sources, context=context, root=root, basemap=basemap, bounds=bounds
         ).encode()
-        etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
-        return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
+        return html
 
-    page = await rt.cache.get_or_build(("meta", "map-sensors", basemap, root, tag), build, tag=tag)
-    headers = {**dict(page.headers), "Cache-Control": "no-cache"}
-    if not_modified(request, headers["ETag"]):
-        return Response(status_code=304, headers=headers)
-    return HTMLResponse(page.body, headers=headers)
+    return await _domain_page(request, rt, "map-sensors", basemap, tag, render)
 
 
 @router.get("/map/transit", summary="交通マップ: bus routes in their colours, stops, next departures in JST")
@@ -141,18 +150,13 @@ async def map_transit(request: Request, rt: Rt, basemap: Basemap = "pale") -> Re
     root = request.scope.get("root_path", "")
     tag = rt.versions.snapshot(TRANSIT_LAYERS)
 
-    async def build() -> Cached:
+    async def render() -> bytes:
         sources = await rt.catalog.layer_sources("bus_stops")  # the source of the rows held now
         bounds = (await rt.catalog.extents()).get("municipalities")
         html = build_transit_html(sources=sources, root=root, basemap=basemap, bounds=bounds).encode()
-        etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
-        return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
+        return html
 
-    page = await rt.cache.get_or_build(("meta", "map-transit", basemap, root, tag), build, tag=tag)
-    headers = {**dict(page.headers), "Cache-Control": "no-cache"}
-    if not_modified(request, headers["ETag"]):
-        return Response(status_code=304, headers=headers)
-    return HTMLResponse(page.body, headers=headers)
+    return await _domain_page(request, rt, "map-transit", basemap, tag, render)
 
 
 @router.get("/map/bousai", summary="防災マップ: shelters by hazard, the 2021 flood extent, flood/土砂 zones, sensors")
@@ -162,7 +166,7 @@ async def map_bousai(request: Request, rt: Rt, basemap: Basemap = "pale") -> Res
     ids = tuple(lid for lid, _ in BOUSAI_LAYERS if lid in LAYERS)
     tag = rt.versions.snapshot(ids)
 
-    async def build() -> Cached:
+    async def render() -> bytes:
         infos = {i.id: i for i in await rt.catalog.infos() if i.id in ids}
         sources = [s for lid in ids for s in await rt.catalog.layer_sources(lid)]  # of the rows held now
         bounds = (await rt.catalog.extents()).get("municipalities")
@@ -174,14 +178,9 @@ async def map_bousai(request: Request, rt: Rt, basemap: Basemap = "pale") -> Res
             basemap=basemap,
             bounds=bounds,
         ).encode()
-        etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
-        return Cached(html, "text/html; charset=utf-8", (("ETag", etag),))
+        return html
 
-    page = await rt.cache.get_or_build(("meta", "map-bousai", basemap, root, tag), build, tag=tag)
-    headers = {**dict(page.headers), "Cache-Control": "no-cache"}
-    if not_modified(request, headers["ETag"]):
-        return Response(status_code=304, headers=headers)
-    return HTMLResponse(page.body, headers=headers)
+    return await _domain_page(request, rt, "map-bousai", basemap, tag, render)
 
 
 @router.get("/map/{layer}", summary="Map of one layer (HTML)")

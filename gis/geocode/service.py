@@ -52,7 +52,7 @@ def _with_place(result: GeocodeResult, landmarks: Landmarks) -> GeocodeResult:
         return result
     a = place_answer(groups[0])
     code = a["city_code"]
-    result.city_code, result.city = code, next((c.name for c in CITIES.values() if c.code == code), result.city)
+    result.city_code, result.city = code, CITIES[code].name if code in CITIES else result.city
     result.match_level = result.coordinates_level = LANDMARK
     result.lat, result.lon, result.uncertainty_m = a["lat"], a["lon"], a["uncertainty_m"]
     result.via, result.place = LANDMARK, a
