@@ -15,7 +15,13 @@ from api.limits import BodyLimit, QueryHygiene
 from api.openapi import install_openapi
 from api.routers import (
     admin,
+    admin_history,
+    admin_pages,
+    admin_upload,
+    cemeteries,
     downloads,
+    edit,
+    farmland,
     features,
     garbage,
     garbage_push,
@@ -70,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     routers = (pages, health, features, downloads, lookup, admin, tiles, maps, garbage_push, garbage, sta, sensors)
-    for module in (*routers, stats, transit):
+    for module in (*routers, stats, transit, cemeteries, edit, admin_upload, admin_pages, farmland, admin_history):
         app.include_router(module.router)
     return app
 

@@ -17,8 +17,10 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from api.deps import uses_database
+from api.routers.edit import feature_schema
 from gis.ogc.params import queryable_types
 from layers import LAYERS
+from layers.base import Layer
 
 SCHEMA_TYPES = {
     "int": {"type": "integer"},
@@ -95,11 +97,27 @@ def install_openapi(app: FastAPI) -> None:
                             "schema": SCHEMA_TYPES.get(kind, {"type": "string"}),
                         }
                     )
+                _collection_post(path, layer)
                 doc["paths"][f"/collections/{layer.id}/items"] = path
         app.openapi_schema = doc
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _collection_post(path: dict[str, Any], layer: Layer) -> None:
+    """A collection's own POST (Part 4 create) with its properties' schema; none on derived layers."""
+    post = path.pop("post", None)
+    if post is None or layer.derived_from:
+        return
+    post["operationId"] = f"create_{layer.id}"
+    post["summary"] = f"{layer.title} ({layer.id}) に地物を追加（職員）"
+    post["parameters"] = [p for p in post.get("parameters", []) if p["name"] != "collectionId"]
+    post["responses"].pop("404", None)  # this collection exists
+    schema = feature_schema(layer)
+    for content in post["requestBody"]["content"].values():
+        content["schema"] = schema
+    path["post"] = post
 
 
 def _calls(dependant: Dependant) -> Iterator[Any]:

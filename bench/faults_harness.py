@@ -114,7 +114,7 @@ def farmland_state(emb: EmbeddedPostgres) -> tuple[int, str]:
     with psycopg.connect(emb.url()) as conn:
         return conn.execute(
             "SELECT count(*), md5(coalesce(string_agg(id::text || ':' || feature_key, ',' ORDER BY id), '')) "
-            "|| '/' || (SELECT count(*) FROM private.farmland_owners) FROM farmland"
+            "|| '/' || (SELECT count(*) FROM private.farmland_persons) FROM farmland"
         ).fetchone()
 
 

@@ -67,3 +67,31 @@ class ConfigurationError(GisError):
 
     status = 500
     code = "ConfigurationError"
+
+
+class Conflict(GisError):
+    """The change conflicts with the resource's state (a derived layer, rows that refer to it, a busy layer)."""
+
+    status = 409
+    code = "Conflict"
+
+
+class PreconditionFailed(GisError):
+    """If-Match names an ETag that is no longer current (someone changed the resource since it was read)."""
+
+    status = 412
+    code = "PreconditionFailed"
+
+
+class PreconditionRequired(GisError):
+    """A change needs If-Match with the resource's current ETag."""
+
+    status = 428
+    code = "PreconditionRequired"
+
+
+class UnsupportedMediaType(GisError):
+    """The request body's Content-Type is not one this endpoint reads."""
+
+    status = 415
+    code = "UnsupportedMediaType"

@@ -20,6 +20,7 @@ from gis.catalog import Catalog
 from gis.db.connect import database_url, public_url
 from gis.db.roles import check_public_role, login_error
 from gis.db.versions import VERSIONS_SQL, LayerVersions
+from gis.edits.tables import acheck_history
 from gis.errors import DatabaseUnavailable
 from gis.geocode.service import GeocoderService
 from gis.settings import Settings
@@ -91,6 +92,8 @@ class Runtime:
         staff = versions = None
         try:
             staff = await asyncpg.create_pool(url, min_size=1, max_size=STAFF_POOL_SIZE)
+            async with staff.acquire() as conn:
+                await acheck_history(conn)
             replica = bool(settings.database_read_url)
             versions = LayerVersions(url, read_versions=_reader(public) if replica else None)
             await versions.start()

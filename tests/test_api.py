@@ -80,7 +80,7 @@ def test_public_role_cannot_read_private_schema(db_url: str) -> None:
     with psycopg.connect(db_url) as conn:
         conn.execute("SET ROLE gis_public")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("SELECT * FROM private.farmland_owners")
+            conn.execute("SELECT * FROM private.farmland_persons")
         conn.rollback()
         conn.execute("SET ROLE gis_public")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -91,7 +91,7 @@ def test_no_private_data_in_public_pages(client: TestClient, conn: psycopg.Conne
     names = [
         r[0]
         for r in conn.execute(
-            "SELECT owner_name FROM private.farmland_owners WHERE owner_name IS NOT NULL LIMIT 50 "
+            "SELECT owner_name FROM private.farmland_persons WHERE owner_name IS NOT NULL LIMIT 50 "
         ).fetchall()
     ]
     names += [

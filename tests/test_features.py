@@ -250,7 +250,7 @@ def test_bad_parameters_are_400_json(client: TestClient, path: str, params: dict
         assert leak not in body["description"]
 
 
-PRIVATE = ("見本", "owner_name", "cultivator_name", "manager_name", "manager_address")
+PRIVATE = ("見本", "owner_name", "cultivator_name", "lessee_name", "manager_name", "manager_address")
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))

@@ -44,7 +44,7 @@ def test_refuses_to_start_with_a_wrong_public_password(db_url: str, tmp_path: Pa
 @pytest.mark.parametrize(
     ("grant", "problem"),
     [
-        ("GRANT USAGE ON SCHEMA private TO {r}; GRANT SELECT ON private.farmland_owners TO {r}", "private"),
+        ("GRANT USAGE ON SCHEMA private TO {r}; GRANT SELECT ON private.farmland_persons TO {r}", "private"),
         ("GRANT SELECT ON staff_tokens TO {r}", "can read staff_tokens"),
         ("GRANT SELECT ON sources TO {r}", "can read sources.file_name"),
         ("GRANT INSERT ON zoning TO {r}", "can write table zoning"),
@@ -77,7 +77,7 @@ def test_public_connections_log_in_as_the_public_role(client: TestClient) -> Non
             await conn.execute("RESET ROLE")
             who = await conn.fetchrow("SELECT session_user, current_user")
             try:
-                await conn.fetch("SELECT * FROM private.farmland_owners LIMIT 1")
+                await conn.fetch("SELECT * FROM private.farmland_persons LIMIT 1")
                 leaked = True
             except Exception:  # asyncpg.InsufficientPrivilegeError
                 leaked = False

@@ -15,6 +15,15 @@ DATA = REPO_ROOT / "data"
 SAMPLE_ONLY = ("cemeteries", "garbage_points", "farmland", "inundation_sensors")
 # Declared for `gis import` through a connector; no file exists for the two cities (the report says データ未整備).
 NO_BUNDLED_DATA = ("flood_risk", "landslide_zones")
+# The farmland domain's tables beside the layer: ids of records, links, crops and the layer's summary.
+FARMLAND_STATE = """
+SELECT (SELECT md5(string_agg(id || oaza || chiban, ',' ORDER BY id)) FROM farmland_ledger),
+       (SELECT md5(string_agg(polygon_id || ':' || ledger_id || ':' || confidence, ',' ORDER BY polygon_id, ledger_id))
+        FROM farmland_links),
+       (SELECT md5(string_agg(id || ':' || polygon_id || season || year, ',' ORDER BY id)) FROM farmland_crops),
+       (SELECT md5(string_agg(concat_ws('|', id, chiban, area_m2, intention, crop, ledger_count), ',' ORDER BY id))
+        FROM farmland)
+"""
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))
@@ -133,13 +142,13 @@ def test_farmland_outside_zoning_and_private_names_apart(conn: psycopg.Connectio
         "AND ST_Area(ST_Intersection(f.geom, z.geom)::geography) > 1"
     ).fetchone()[0]
     assert overlap == 0
-    owners = conn.execute("SELECT count(*) FROM private.farmland_owners").fetchone()[0]
+    owners = conn.execute("SELECT count(*) FROM private.farmland_persons WHERE owner_name IS NOT NULL").fetchone()[0]
     assert owners > 0
     cols = {
         r[0]
         for r in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
-            "AND column_name IN ('owner_name', 'cultivator_name', 'manager_name', 'manager_address')"
+            "AND column_name IN ('owner_name', 'cultivator_name', 'lessee_name', 'manager_name', 'manager_address')"
         ).fetchall()
     }
     assert cols == set()
@@ -157,9 +166,11 @@ def test_second_load_is_idempotent(scratch_url: str) -> None:
     with psycopg.connect(scratch_url) as conn:
         before = state(conn)
         versions = dict(conn.execute("SELECT layer_id, version FROM layer_state").fetchall())
-        private = conn.execute("SELECT count(*) FROM private.farmland_owners").fetchone()
+        private = conn.execute("SELECT count(*) FROM private.farmland_persons").fetchone()
+        ledger = conn.execute(FARMLAND_STATE).fetchone()
         load_all(conn, DATA, log=lambda _: None)
         assert state(conn) == before
-        assert conn.execute("SELECT count(*) FROM private.farmland_owners").fetchone() == private
+        assert conn.execute("SELECT count(*) FROM private.farmland_persons").fetchone() == private
+        assert conn.execute(FARMLAND_STATE).fetchone() == ledger
         after = dict(conn.execute("SELECT layer_id, version FROM layer_state").fetchall())
         assert all(after[k] > versions[k] for k in versions if k not in NO_BUNDLED_DATA)

@@ -72,7 +72,8 @@ def test_basemap_selects_the_base_layer_at_load(client: TestClient) -> None:
     assert "入力内容に誤りがあります" in _get(client, "/map?basemap=osm").text
 
 
-@pytest.mark.parametrize("layer_id", list(LAYERS))
+# /map/farmland is the farm seekers' page (tests/test_farmland_page.py), not the one-layer map.
+@pytest.mark.parametrize("layer_id", [lid for lid in LAYERS if lid != "farmland"])
 def test_layer_page(client: TestClient, layer_id: str) -> None:
     r = _get(client, f"/map/{layer_id}?basemap=none")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
@@ -351,4 +352,46 @@ def test_click_on_the_map_opens_the_report(browser_factory, client: TestClient, 
     )
     assert browser.driver.execute_script(listed) >= 2, "every 用途地域 in reach is listed"
     browser.screenshot("map-boundary.png")
+    _check_clean(browser, _tiles_served(client))
+
+
+def test_search_a_cemetery_by_name_shows_its_operator_and_contact(
+    browser_factory, client: TestClient, conn, live_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A resident types a cemetery's name (with a typo, without the sample label) and gets its ledger items."""
+    browser = browser_factory(DESKTOP)
+    _open_map(browser, f"{live_url}/map?basemap=none")
+    driver = browser.driver
+    box = driver.find_element("id", "gis-q")
+    name, operator, contact = conn.execute(
+        "SELECT name, operator_name, contact FROM cemeteries WHERE operator_type = '宗教法人' ORDER BY id LIMIT 1"
+    ).fetchone()
+    typed = name.removeprefix("（サンプル）")
+    typo = typed[0] + ("時" if typed[1] != "時" else "寺") + typed[2:]
+    box.send_keys(typo)
+    driver.find_element("css selector", "#gis-search button").click()
+    text = _popup_text(browser, "墓地台帳の記載", typed, operator, contact, "経営主体")
+    assert "サンプル" in text and "見本" not in text
+    browser.screenshot("map-cemetery.png")
+    # An individual's cemetery: no person, the city's counter as the contact route.
+    name, contact = conn.execute(
+        "SELECT name, contact FROM cemeteries WHERE operator_type = '個人' ORDER BY id LIMIT 1"
+    ).fetchone()
+    box.clear()
+    box.send_keys(name.removeprefix("（サンプル）"))
+    driver.find_element("css selector", "#gis-search button").click()
+    text = _popup_text(browser, "墓地台帳の記載", name, contact, "個人のため非公開")
+    persons = [
+        r[0] for r in conn.execute("SELECT manager_name FROM private.cemetery_managers WHERE manager_name IS NOT NULL")
+    ]
+    assert persons and not any(p in text for p in persons) and "見本" not in text
+    # A word every cemetery shares: candidates to choose from, and choosing one lands on it.
+    box.clear()
+    box.send_keys("墓地")
+    driver.find_element("css selector", "#gis-search button").click()
+    browser.wait("return document.querySelectorAll('#gis-candidates button').length > 1", what="cemetery candidates")
+    choice = driver.find_element("css selector", "#gis-candidates button")
+    chosen = choice.text.split("（サンプル）")[-1].split("（")[0].strip()
+    choice.click()
+    _popup_text(browser, "墓地台帳の記載", chosen, "連絡窓口")
     _check_clean(browser, _tiles_served(client))

@@ -21,7 +21,7 @@ from tiles.sql import LOW_EXTENT, LOW_ZOOM_FEATURES, layer_mvt_sql, tile_propert
 
 TAKEO = (130.0195, 33.1955)  # 武雄市の中心部: 商業地域 (建ぺい率 80 / 容積率 400)
 SEA = (129.0, 32.5)  # 東シナ海
-PRIVATE = {"owner_name", "cultivator_name", "manager_name", "manager_address"}
+PRIVATE = {"owner_name", "cultivator_name", "lessee_name", "manager_name", "manager_address"}
 MVT = "application/vnd.mapbox-vector-tile"
 
 

@@ -14,10 +14,12 @@ from api.deps import Rt
 from api.respond import not_modified
 from gis.cache import Cached
 from gis.catalog import layer_or_404
+from gis.lookup.contacts import city_contacts
 from gis.maps import PageLayer, build_map_html
 from gis.maps.assets import STATIC_DIR
 from gis.maps.bousai import LAYERS as BOUSAI_LAYERS
 from gis.maps.bousai import build_bousai_html
+from gis.maps.farmland import build_farmland_html
 from gis.maps.garbage import build_garbage_html
 from gis.maps.sensors import build_sensors_html, context_layers
 from gis.maps.styles import DEFAULT_VISIBLE
@@ -32,6 +34,8 @@ GARBAGE_LAYERS = ("garbage", "garbage_groups", "garbage_points")
 SENSOR_LAYERS = ("inundation_sensors",)
 # What the 交通マップ embeds: the timetables' and the two bus layers' sources (departures come from /transit).
 TRANSIT_LAYERS = ("transit", "bus_stops", "bus_routes")
+# What the farmland page embeds: the parcels' sources and sample flag (the parcels come from /farmland and the tiles).
+FARMLAND_LAYERS = ("farmland",)
 _static = StaticFiles(directory=STATIC_DIR)
 Basemap = Annotated[
     Literal["pale", "std", "none"],
@@ -181,6 +185,31 @@ async def map_bousai(request: Request, rt: Rt, basemap: Basemap = "pale") -> Res
         return html
 
     return await _domain_page(request, rt, "map-bousai", basemap, tag, render)
+
+
+@router.get("/map/farmland", summary="農地をさがす: filter parcels to lend or sell, the map, favourites, inquiries")
+async def map_farmland(request: Request, rt: Rt, basemap: Basemap = "pale") -> Response:
+    """The farmland page (phone first); built once per version of the parcels (results come from /farmland)."""
+    root = request.scope.get("root_path", "")
+    tag = rt.versions.snapshot(FARMLAND_LAYERS)
+
+    async def render() -> bytes:
+        sources = await rt.catalog.layer_sources("farmland")  # of the rows held now
+        infos = {i.id: i for i in await rt.catalog.infos()}
+        sample = infos["farmland"].sample or any(s.get("sample") for s in sources)
+        bounds = (await rt.catalog.extents()).get("municipalities")
+        html = build_farmland_html(
+            sample=sample,
+            sources=sources,
+            tile_zooms=zoom_range(LAYERS["farmland"]),
+            contacts=city_contacts(rt.settings.data_dir),
+            root=root,
+            basemap=basemap,
+            bounds=bounds,
+        ).encode()
+        return html
+
+    return await _domain_page(request, rt, "map-farmland", basemap, tag, render)
 
 
 @router.get("/map/{layer}", summary="Map of one layer (HTML)")

@@ -28,6 +28,10 @@ UNION ALL
 SELECT 'can read staff_tokens' WHERE to_regclass('public.staff_tokens') IS NOT NULL
   AND has_table_privilege(current_user, 'public.staff_tokens', 'SELECT')
 UNION ALL
+SELECT 'can read ' || t FROM unnest(ARRAY['public.layer_revisions', 'public.layer_revision_counts',
+                                          'public.layer_row_changes']) t
+WHERE to_regclass(t) IS NOT NULL AND has_table_privilege(current_user, t, 'SELECT')
+UNION ALL
 SELECT 'can read sources.' || a.attname
 FROM pg_attribute a
 WHERE to_regclass('public.sources') IS NOT NULL AND a.attrelid = 'public.sources'::regclass
@@ -57,7 +61,8 @@ def _refuse(role: str, problems: list[str]) -> ConfigurationError:
 
 async def check_public_role(conn: asyncpg.Connection, role: str) -> None:
     """Raise ConfigurationError unless this connection is logged in as `role` and that role is read-only and blind
-    to the private schema, staff tokens, import file details and the sensor webhook's address and outbox."""
+    to the private schema, staff tokens, the layer history, import file details and the sensor webhook's address and
+    outbox."""
     user = await conn.fetchval("SELECT current_user")
     if user != role:
         raise _refuse(role, [f"is not what public connections log in as (they are '{user}')"])

@@ -109,17 +109,8 @@ garbage_groups = sa.Table(
     sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
-# Personal data: a separate schema that the public database role cannot read.
-farmland_owners = sa.Table(
-    "farmland_owners",
-    metadata,
-    sa.Column("farmland_id", sa.BigInteger, primary_key=True),
-    sa.Column("owner_name", sa.Text),
-    sa.Column("cultivator_name", sa.Text),
-    sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
-    schema="private",
-)
-
+# Personal data: a separate schema that the public database role cannot read (the farmland names are in
+# gis/farmland/tables.py).
 cemetery_managers = sa.Table(
     "cemetery_managers",
     metadata,

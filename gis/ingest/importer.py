@@ -15,6 +15,7 @@ from psycopg import sql
 from pyproj import CRS
 
 from gis.db.provenance import SourceInfo, bump_version, insert_source
+from gis.edits.revisions import Kind, begin_revision
 from gis.errors import ImportFailed
 from gis.geo import STORAGE_SRID
 from gis.ingest.checks import Scope, check_inside, check_replace, scope_sql
@@ -40,6 +41,7 @@ class ImportResult:
     report: list[str] = field(default_factory=list)
     replaced: int = 0
     outside: int = 0
+    revision_id: int | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -103,12 +105,16 @@ def load_frame(
     report: list[str] | None = None,
     progress: Progress | None = None,
     scope: Scope | None = None,
+    actor: str = "loader",
+    kind: Kind = "load",
+    request_id: str | None = None,
 ) -> ImportResult:
     """Load a mapped frame in one transaction: stage, check, (replace), insert, private rows, version, provenance.
 
     `source_crs` is the CRS the file's coordinates were read as (for the "wrong CRS" hint); `allow_outside`
     keeps features outside their city, `force` lets --replace drop most of a city's rows or move them; `scope`
     limits what --replace replaces to the rows of that part of the layer (every staged row must belong to it).
+    The load is one revision of the layer (`kind` by `actor`, with the request id of an API upload).
     """
     report = report if report is not None else []
     cities = sorted(set(frame["city_code"]))
@@ -119,6 +125,8 @@ def load_frame(
     with conn.transaction(), conn.cursor() as cur:
         # One writer per layer at a time; readers keep seeing the old rows until commit.
         cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(sql.Identifier(layer.id)))
+        # Derived layers are rebuilt by their rule, not recorded row by row.
+        revision_id = None if layer.derived_from else begin_revision(cur, layer.id, kind, actor, None, request_id)
         _copy_stage(cur, layer, frame, progress)
         geoms = frame["geom"].to_numpy()
         outside = check_inside(cur, layer.id, cities, geoms, source_crs, allow_outside=allow_outside, report=report)
@@ -194,7 +202,7 @@ def load_frame(
     conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(layer.id)))
     if idle:
         conn.commit()
-    return ImportResult(layer.id, len(frame), cities, source_id, version, report, replaced, outside)
+    return ImportResult(layer.id, len(frame), cities, source_id, version, report, replaced, outside, revision_id)
 
 
 def _store_private(cur: psycopg.Cursor, layer: Layer, private: pd.DataFrame) -> None:
@@ -237,6 +245,9 @@ def import_file(
     allow_outside: bool = False,
     layer_name: str | None = None,
     progress: Progress | None = None,
+    actor: str = "cli",
+    kind: Kind = "import",
+    request_id: str | None = None,
 ) -> ImportResult:
     """Read, map, validate and load one file; on any error nothing in the database changes."""
     if layer_id not in LAYERS:
@@ -259,4 +270,7 @@ def import_file(
         file=Path(path),
         report=source.report,
         progress=progress,
+        actor=actor,
+        kind=kind,
+        request_id=request_id,
     )

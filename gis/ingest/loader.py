@@ -102,17 +102,8 @@ def load_all(conn: psycopg.Connection, data_dir: Path, log: Log = print) -> list
     """Load the whole manifest; each entry is its own transaction, so a failure names the file."""
     manifest = read_manifest(data_dir)
     results = []
-    for t in manifest.tables:
-        with conn.transaction(), conn.cursor() as cur:
-            if "module" in t:
-                # A domain loads its own tables: ingest knows the module only by the name the manifest gives.
-                lines = importlib.import_module(t["module"]).load(cur, data_dir, t, manifest.sources)
-            elif t["name"] == "zone_rules":
-                lines = [("zone_rules", _load_zone_rules(cur, data_dir / t["file"]), t["file"])]
-            else:
-                raise ImportFailed(f"manifest: unknown table {t['name']}")
-        for table, n, what in lines:
-            log(f"{table:<22} {n:>7} rows  {what}")
+    before = [t for t in manifest.tables if not t.get("after_layers")]
+    _load_tables(conn, data_dir, manifest, before, log)
     for entry in manifest.loads:
         info = manifest.sources[entry["source"]]
         try:
@@ -124,4 +115,21 @@ def load_all(conn: psycopg.Connection, data_dir: Path, log: Log = print) -> list
         log(f"{result.layer:<22} {result.rows:>7} rows  {entry['file']}{flag}")
         for line in result.report:
             log(f"{'':<24}- {line}")
+    # Tables that hang off layer rows (farmland ledger → polygons) load once the layers are in.
+    _load_tables(conn, data_dir, manifest, [t for t in manifest.tables if t.get("after_layers")], log)
     return results
+
+
+def _load_tables(conn: psycopg.Connection, data_dir: Path, manifest: Manifest, tables: list[dict], log: Log) -> None:
+    """Load manifest tables, each in its own transaction."""
+    for t in tables:
+        with conn.transaction(), conn.cursor() as cur:
+            if "module" in t:
+                # A domain loads its own tables: ingest knows the module only by the name the manifest gives.
+                lines = importlib.import_module(t["module"]).load(cur, data_dir, t, manifest.sources)
+            elif t["name"] == "zone_rules":
+                lines = [("zone_rules", _load_zone_rules(cur, data_dir / t["file"]), t["file"])]
+            else:
+                raise ImportFailed(f"manifest: unknown table {t['name']}")
+        for table, n, what in lines:
+            log(f"{table:<22} {n:>7} rows  {what}")

@@ -27,6 +27,7 @@ FORMATS = {
     ".shp": "Shapefile",
     ".zip": "Shapefile (zip)",
     ".gpkg": "GeoPackage",
+    ".fgb": "FlatGeobuf",
     ".csv": "CSV",
 }
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+import gis.edits.tables  # noqa: F401  (registers the history's tables on the metadata)
+import gis.farmland.inquiry_tables  # noqa: F401  (registers the inquiries table on the metadata)
+import gis.farmland.tables  # noqa: F401  (registers the domain's tables on the metadata)
 import gis.garbage.tables  # noqa: F401  (registers the domain's tables on the metadata)
 import gis.sensors.tables  # noqa: F401  (registers the domain's tables on the metadata)
 import gis.stats.tables  # noqa: F401  (registers the domain's tables on the metadata)

@@ -13,6 +13,7 @@ from gis.sample import (
     facilities,
     farmland,
     farmland_attrs,
+    farmland_ledger,
     garbage,
     garbage_calendar,
     garbage_items,
@@ -34,6 +35,7 @@ FILES = {
     "imari_planning_area": "imari_planning_area_sample.geojson",
     "imari_parks": "imari_parks_sample.geojson",
     "cemeteries": "cemeteries_sample.geojson",
+    "cemetery_ledger": "cemetery_ledger_sample.csv",
     "facilities": "facilities_sample.geojson",
     "garbage_groups": "garbage_groups_sample.csv",
     "garbage_categories": "garbage_categories_sample.csv",
@@ -42,6 +44,8 @@ FILES = {
     "garbage_notices": "garbage_notices_sample.csv",
     "garbage_points": "garbage_points_sample.geojson",
     "farmland": "farmland_sample.geojson",
+    "farmland_ledger": "farmland_ledger_sample.csv",
+    "farmland_crops": "farmland_crops_sample.csv",
     "inundation_sensors": "inundation_sensors_sample.geojson",
 }
 
@@ -92,6 +96,7 @@ def generate(data_dir: Path, out_dir: Path, seed: int = DEFAULT_SEED, n_farmland
     write_csv(paths["garbage_groups"], garbage.GROUP_COLUMNS, garbage.groups(group_of))
     points["garbage_points"] = garbage.points(inputs, rng, group_of, urban)
     _write_garbage_calendar(paths)
+    write_csv(paths["cemetery_ledger"], cemeteries.LEDGER_COLUMNS, cemeteries.ledger_rows(points["cemeteries"], inputs))
     for name, features in points.items():
         if name == "facilities":
             features = [f for f in features if f["properties"]["facility_type"] not in facilities.REAL_KINDS]
@@ -107,7 +112,10 @@ def generate(data_dir: Path, out_dir: Path, seed: int = DEFAULT_SEED, n_farmland
         inputs, rng, {IMARI: n_imari, TAKEO: n_farmland - n_imari}, all_zoning_m, shapely.union_all(clear)
     )
     planning = shapely.union_all([plan, inputs.takeo_planning_ll])
-    write_geojson(paths["farmland"], "farmland_sample", farmland_attrs.features(inputs, rng, blocks, planning))
+    parcels = farmland_attrs.parcels(inputs, rng, blocks, planning)
+    write_geojson(paths["farmland"], "farmland_sample", farmland_attrs.features(parcels))
+    write_csv(paths["farmland_ledger"], farmland_ledger.LEDGER_COLUMNS, farmland_ledger.ledger_rows(parcels, rng))
+    write_csv(paths["farmland_crops"], farmland_ledger.CROP_COLUMNS, farmland_ledger.crop_rows(parcels, rng))
     return paths
 
 

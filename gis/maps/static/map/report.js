@@ -251,6 +251,56 @@
     return section("parks", "近くの公園", pk.nearest[0].name, "<ul class='gis-zones'>" + items.join("") + "</ul>", [pk]);
   }
 
+  // 墓地台帳: the cemeteries within 500 m; the one at the point (a search for its name lands there) with every
+  // ledger item. An individual's cemetery names no person: its contact is the city's counter.
+  var CEMETERY_AT_M = 30;
+
+  function cemeteryLedger(c) {
+    var rows = [
+      ["読み", c.name_kana],
+      ["所在地", c.address],
+      ["経営主体区分", c.operator_type],
+      ["経営者名称", c.operator_name || (c.operator_type === "個人" ? "（個人のため非公開）" : "")],
+      ["連絡窓口", c.contact],
+      ["経営許可年月日", c.permit_date],
+      ["区画数", c.plots != null ? Number(c.plots).toLocaleString() : ""],
+      ["面積", c.area_m2 != null ? Math.round(c.area_m2).toLocaleString() + " m²" : ""],
+      ["台帳記載", c.ledger_listed === true ? "あり" : c.ledger_listed === false ? "なし" : ""],
+      ["確認状況", c.status],
+      ["データ時点", c.data_date],
+    ].filter(function (kv) { return kv[1] != null && kv[1] !== ""; });
+    return '<dl class="gis-ledger">' + rows.map(function (kv) {
+      return "<dt>" + esc(kv[0]) + "</dt><dd>" + esc(kv[1]) + "</dd>";
+    }).join("") + "</dl>";
+  }
+
+  function cemeteryAt(r) {
+    var list = (r.cemeteries && r.cemeteries.within_500m) || [];
+    return list.length && list[0].distance_m <= CEMETERY_AT_M ? list[0] : null;
+  }
+
+  function cemeteries(r) {
+    var cs = r.cemeteries;
+    var list = (cs && cs.within_500m) || [];
+    if (!list.length) return "";
+    var at = cemeteryAt(r);
+    var items = list.slice(0, 3).map(function (c) {
+      var operator = esc(c.operator_type || "経営主体不明") + (c.operator_name ? "（" + esc(c.operator_name) + "）" : "");
+      return '<li class="gis-cemetery"><strong>' + esc(c.name) + "</strong>" +
+        (c.sample ? ' <span class="gis-tag">サンプル</span>' : "") + ' <span class="gis-dist">' + where(c) + "</span>" +
+        '<br><span class="gis-note">経営主体: ' + operator + "</span>" +
+        '<br><span class="gis-note">連絡窓口: ' + esc(c.contact || "市の担当課") + "</span></li>";
+    });
+    var body = "<ul class='gis-zones'>" + items.join("") + "</ul>";
+    if (at) body += "<h5>墓地台帳の記載（" + esc(at.name) + "）</h5>" + cemeteryLedger(at);
+    if (list.some(function (c) { return c.operator_type === "個人"; })) {
+      body += note("個人が経営する墓地は、経営者・管理者の情報を公開していません。問い合わせは市の窓口へ。");
+    }
+    var line = at ? at.name : list[0].name + " " + m(list[0].distance_m);
+    var html = section("cemetery", "墓地", line, body, [cs]);
+    return at ? html.replace('<details class="gis-sec"', '<details open class="gis-sec"') : html;
+  }
+
   var GLOSSARY = [
     ["用途地域", "建てられる建物の種類を地域ごとに決めたもの（住宅地・商業地・工業地など13種類）。"],
     ["建ぺい率", "敷地の面積に対する建物が建つ部分（建築面積）の割合の上限。"],
@@ -298,9 +348,13 @@
     var s = r.summary || {};
     var out = place(r, opts.extra);
     if (s.notice || r.message) out += '<p class="gis-notice">' + esc(s.notice || r.message) + "</p>";
+    // At a cemetery (a search for its name), its ledger comes first; elsewhere it is one section among the others.
+    var atCemetery = s.status !== "outside" && cemeteryAt(r);
+    if (atCemetery) out += cemeteries(r);
     out += summary(r);
     if (s.status !== "outside") {
       out += building(r, opts.palette) + construction(r) + garbage(r) + safety(r) + transit(r) + farmland(r) + parks(r);
+      if (!atCemetery) out += cemeteries(r);
       out += glossary();
     }
     var pq = R.placeQuery(r);
