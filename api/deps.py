@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import re
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -13,6 +15,15 @@ from fastapi import Depends, Request
 from gis.db.tokens import hash_token
 from gis.errors import Forbidden, Unauthorized
 from gis.runtime import Runtime
+
+# A request id a client may choose (X-Request-Id, kept in the audit); anything else gets one of ours.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+
+
+def request_id(request: Request) -> str:
+    """The client's X-Request-Id when it is a plain token, else a new one."""
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def get_runtime(request: Request) -> Runtime:

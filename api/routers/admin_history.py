@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from datetime import date, datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -14,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Rt, Staff, StaffConn, require_role
+from api.deps import Rt, Staff, StaffConn, request_id, require_role
 from gis.edits.audit import MAX_LIMIT, AuditFilter, aaudit, ahistory
 from gis.edits.rollback import rollback, rollback_layer
 from gis.errors import Conflict, DatabaseUnavailable, InvalidParameter, NotFound, PreconditionRequired
@@ -25,16 +24,10 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 Editor = Annotated[Staff, Depends(require_role("admin", "editor"))]
 LayerId = Annotated[str, PathParam(description="collection id, e.g. cemeteries", max_length=64)]
 JST = ZoneInfo("Asia/Tokyo")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 # Any ETag this service sends for a layer starts with its version ("<version>-<digest>"); a bare version works too.
 _VERSION_TAG = re.compile(r'^(?:W/)?"?(\d{1,18})(?:-[0-9a-f]+)?"?$')
 LOCK_TIMEOUT_MS = 30_000
 ROLE_ERRORS = {401: {"description": "no or unknown staff token"}, 403: {"description": "not an editor or admin"}}
-
-
-def _request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 def _when(name: str, value: str | None, *, end: bool = False) -> datetime | None:
@@ -163,7 +156,7 @@ async def layer_rollback(
     the layer; answers the new revision and the layer's new ETag."""
     rollback_layer(layer_id)  # 404 / 409 before anything else
     version = _if_match(request, layer_id)
-    rid = _request_id(request)
+    rid = request_id(request)
     response.headers["X-Request-Id"] = rid
     answer = await asyncio.to_thread(_rollback_in_thread, rt.db_url, layer_id, body.revision, staff, rid, version)
     response.headers["ETag"] = make_etag(layer_id, answer["version"], ("history",))

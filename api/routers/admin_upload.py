@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,7 +13,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from api.deps import Rt, Staff, require_role
+from api.deps import Rt, Staff, request_id, require_role
 from gis.edits.upload import Actor, UploadOptions, importable_layer, run_upload, safe_file_name, spooled
 from gis.errors import Conflict, DatabaseUnavailable, ImportFailed, InvalidParameter
 
@@ -23,8 +21,6 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 Editor = Annotated[Staff, Depends(require_role("admin", "editor"))]
 LayerId = Annotated[str, PathParam(description="collection id, e.g. cemeteries", max_length=64)]
 CHUNK = 1 << 20
-# A request id a client may choose (X-Request-Id); anything else gets one of ours.
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 LOCK_TIMEOUT_MS = 30_000
 
 
@@ -54,12 +50,6 @@ def _form_schema() -> dict[str, Any]:
     }
     props |= fields["properties"]
     return {"type": "object", "required": ["file"], "properties": props}
-
-
-def request_id(request: Request) -> str:
-    """The client's X-Request-Id when it is a plain token, else a new one."""
-    given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 def _fields(form: Any) -> UploadFields:

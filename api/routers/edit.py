@@ -10,15 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from api.collections import GEOJSON
-from api.deps import Staff, get_runtime, require_role
+from api.deps import Staff, get_runtime, request_id, require_role
 from api.respond import live_key
 from gis.catalog import layer_or_404
 from gis.cities import CITIES
@@ -35,7 +33,6 @@ Editor = Annotated[Staff, Depends(require_role("admin", "editor"))]
 CollectionId = Annotated[str, Path(description="collection id, e.g. garbage_points", alias="collectionId")]
 FeatureId = Annotated[str, Path(alias="featureId", description="feature id (integer)")]
 ASCII_ID = 18
-REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 JSON_TYPES = ("application/json", "application/geo+json")
 MERGE_PATCH = "application/merge-patch+json"
 SCHEMA_TYPES = {
@@ -109,9 +106,7 @@ async def _json_body(request: Request, allowed: tuple[str, ...]) -> bytes:
 
 
 def _actor(request: Request, staff: Staff) -> Actor:
-    given = request.headers.get("x-request-id", "")
-    rid = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-    return Actor(staff.name, staff.role, rid)
+    return Actor(staff.name, staff.role, request_id(request))
 
 
 def _item_key(fid: int, fmt: str, srid: int) -> tuple:

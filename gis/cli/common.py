@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import date
 
+import psycopg
 import typer
 from rich.console import Console
 
 from gis.db.connect import database_url, embedded_for
-from gis.errors import GisError
+from gis.db.provenance import SourceInfo
+from gis.errors import GisError, ImportFailed
 from gis.settings import Settings
 
 app = typer.Typer(help="伊万里市・武雄市 地図データサービス", no_args_is_help=True, add_completion=False)
@@ -38,3 +41,19 @@ def database(settings: Settings, *, migrate: bool = True) -> Iterator[str]:
     finally:
         if started and emb is not None:
             emb.stop()
+
+
+@contextlib.contextmanager
+def connection() -> Iterator[psycopg.Connection]:
+    """A psycopg connection to the migrated database of the current settings."""
+    with database(Settings()) as url, psycopg.connect(url) as conn:
+        yield conn
+
+
+def source_info(title: str | None, publisher: str, licence: str, data_date: str | None, default: str) -> SourceInfo:
+    """The provenance given on a command line (`--data-date` checked), titled `default` when no title is given."""
+    try:
+        when = date.fromisoformat(data_date) if data_date else None
+    except ValueError:
+        raise ImportFailed(f"--data-date must be YYYY-MM-DD, got {data_date}") from None
+    return SourceInfo(title=title or default, publisher=publisher, licence=licence, data_date=when)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import psycopg
 import typer
 
-from gis.cli.common import app, database, fail, out
-from gis.db.provenance import SourceInfo
+from gis.cli.common import app, connection, fail, out, source_info
 from gis.errors import GisError, ImportFailed
-from gis.settings import Settings
 
 if TYPE_CHECKING:
     from gis.farmland.store import FarmlandResult
@@ -28,20 +22,6 @@ Licence = Annotated[str, typer.Option(help="licence")]
 DataDate = Annotated[str | None, typer.Option(help="data date YYYY-MM-DD (the file's as a whole)")]
 Replace = Annotated[bool, typer.Option(help="replace the cities' rows (rows not in the file are removed)")]
 CityOpt = Annotated[str | None, typer.Option("--city", help="41205 or 41206 when the file has no city code column")]
-
-
-@contextmanager
-def _connection() -> Iterator[psycopg.Connection]:
-    with database(Settings()) as url, psycopg.connect(url) as conn:
-        yield conn
-
-
-def _source(title: str | None, publisher: str, licence: str, data_date: str | None, default: str) -> SourceInfo:
-    try:
-        when = date.fromisoformat(data_date) if data_date else None
-    except ValueError:
-        raise ImportFailed(f"--data-date must be YYYY-MM-DD, got {data_date}") from None
-    return SourceInfo(title=title or default, publisher=publisher, licence=licence, data_date=when)
 
 
 def _print(result: FarmlandResult) -> None:
@@ -70,9 +50,9 @@ def import_polygons(
     from gis.farmland.polygons import import_polygons as run
 
     try:
-        info = _source(title, publisher, licence, data_date, f"{MAFF_SOURCE.title} {file.name}")
+        info = source_info(title, publisher, licence, data_date, f"{MAFF_SOURCE.title} {file.name}")
         info.attribution, info.licence_url = MAFF_SOURCE.attribution, MAFF_SOURCE.licence_url
-        with _connection() as conn:
+        with connection() as conn:
             result = run(
                 conn, file, info, crs=crs, city=city, replace=replace, force=force, allow_outside=allow_outside
             )
@@ -95,8 +75,8 @@ def import_ledger(
     from gis.farmland.store import import_ledger as run
 
     try:
-        info = _source(title, publisher, licence, data_date, f"農地台帳 {file.name}")
-        with _connection() as conn:
+        info = source_info(title, publisher, licence, data_date, f"農地台帳 {file.name}")
+        with connection() as conn:
             result = run(conn, file, info, city=city, replace=replace)
     except GisError as e:
         fail(e)
@@ -116,8 +96,8 @@ def import_crops(
     from gis.farmland.store import import_crops as run
 
     try:
-        info = _source(title, publisher, licence, data_date, f"作付 {file.name}")
-        with _connection() as conn:
+        info = source_info(title, publisher, licence, data_date, f"作付 {file.name}")
+        with connection() as conn:
             result = run(conn, file, info, replace=replace)
     except GisError as e:
         fail(e)
@@ -137,7 +117,7 @@ def relink(
     try:
         if unknown:
             raise ImportFailed(f"unknown city code {', '.join(unknown)}: this service covers {', '.join(CITIES)}")
-        with _connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with connection() as conn, conn.transaction(), conn.cursor() as cur:
             lines = link_and_refresh(cur, cities).lines()
     except GisError as e:
         fail(e)

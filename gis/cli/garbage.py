@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import psycopg
 import typer
 
-from gis.cli.common import app, database, fail, out
-from gis.db.provenance import SourceInfo
-from gis.errors import GisError, ImportFailed
-from gis.settings import Settings
+from gis.cli.common import app, connection, fail, out, source_info
+from gis.errors import GisError
 
 if TYPE_CHECKING:
     from gis.garbage.imports import GarbageResult
@@ -23,20 +17,6 @@ garbage_app = typer.Typer(help="Garbage calendars: 5374 and 「ごみの分別�
 app.add_typer(garbage_app, name="garbage")
 
 CityOpt = Annotated[str, typer.Option("--city", help="5-digit city code, e.g. 41205 (any 佐賀県 41xxx)")]
-
-
-@contextmanager
-def _connection() -> Iterator[psycopg.Connection]:
-    with database(Settings()) as url, psycopg.connect(url) as conn:
-        yield conn
-
-
-def _source(title: str | None, publisher: str, licence: str, data_date: str | None, default: str) -> SourceInfo:
-    try:
-        when = date.fromisoformat(data_date) if data_date else None
-    except ValueError:
-        raise ImportFailed(f"--data-date must be YYYY-MM-DD, got {data_date}") from None
-    return SourceInfo(title=title or default, publisher=publisher, licence=licence, data_date=when)
 
 
 def _print(result: GarbageResult) -> None:
@@ -73,8 +53,8 @@ def import_5374(
     from gis.garbage.imports import import_5374 as run
 
     try:
-        info = _source(title, publisher, licence, data_date, f"5374 {folder.name}")
-        with _connection() as conn:
+        info = source_info(title, publisher, licence, data_date, f"5374 {folder.name}")
+        with connection() as conn:
             years = [*(fiscal_years or []), *(extra_years or [])]
             result = run(conn, folder, city, fiscal_years=years, replace=replace, info=info)
     except GisError as e:
@@ -92,7 +72,7 @@ def export_5374(
     from gis.garbage.imports import export_5374 as run
 
     try:
-        with _connection() as conn:
+        with connection() as conn:
             files = run(conn, folder, city, prefix)
     except GisError as e:
         fail(e)
@@ -115,8 +95,8 @@ def import_items(
     from gis.garbage.imports import import_items as run
 
     try:
-        info = _source(title, publisher, licence, data_date, f"ごみの分別方法 {file.name}")
-        with _connection() as conn:
+        info = source_info(title, publisher, licence, data_date, f"ごみの分別方法 {file.name}")
+        with connection() as conn:
             result = run(conn, file, city, replace=replace, swap=swap_columns, info=info)
     except GisError as e:
         fail(e)
@@ -132,7 +112,7 @@ def export_items(
     from gis.garbage.imports import export_items as run
 
     try:
-        with _connection() as conn:
+        with connection() as conn:
             n = run(conn, file, city)
     except GisError as e:
         fail(e)
@@ -148,7 +128,7 @@ def generate(
     from gis.garbage.imports import generate as run
 
     try:
-        with _connection() as conn:
+        with connection() as conn:
             result = run(conn, fiscal_year, city)
     except GisError as e:
         fail(e)

@@ -7,19 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import folium
 import jinja2
 
 from gis.maps.assets import (
-    GSI_ATTRIBUTION,
-    GSI_TILES,
-    LEAFLET_CSS,
-    LEAFLET_JS,
     check_local_assets,
-    static_url,
 )
-from gis.maps.builder import DEFAULT_BOUNDS, MAX_ZOOM, EmptyBase
-from gis.maps.page import DomainPage
+from gis.maps.page import DomainPage, domain_map
 
 BOUSAI_JS = "map/bousai.js"
 BOUSAI_CSS = "map/bousai.css"
@@ -99,17 +92,7 @@ def build_bousai_html(
     bounds: list[float] | None = None,
 ) -> str:
     """The whole 防災 page as HTML; every script and style it loads is served by this service."""
-    w, s, e, n = bounds or DEFAULT_BOUNDS
-    m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=11, tiles=None, min_zoom=7, max_zoom=MAX_ZOOM)
-    m._id = "main"
-    m.default_js = [("leaflet", static_url(LEAFLET_JS, root))]
-    m.default_css = [("leaflet_css", static_url(LEAFLET_CSS, root))]
-    if basemap in GSI_TILES:
-        name, url = GSI_TILES[basemap]
-        folium.TileLayer(url, attr=GSI_ATTRIBUTION, name=name, max_zoom=MAX_ZOOM, max_native_zoom=18).add_to(m)
-    else:
-        EmptyBase("背景地図なし", show=True).add_to(m)
-    m.fit_bounds([[s, w], [n, e]])
+    m = domain_map(bounds, root, basemap)
     layers = [
         {"id": lid, "label": label, "count": counts.get(lid, 0), "sample": samples.get(lid, False)}
         for lid, label in LAYERS
