@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 
 from gis.cities import CITIES
 from gis.db.provenance import SourceInfo, bump_version, insert_source
-from gis.edits.revisions import begin_revision
+from gis.edits.revisions import Actor, begin_revision
 from gis.edits.validate import EditBody, check_inside_city, check_references, city_of, stored_geometry
 from gis.errors import Conflict, DatabaseUnavailable, ImportFailed, InvalidParameter, NotFound, PreconditionFailed
 from gis.ingest.derive import derive_from
@@ -36,15 +36,6 @@ JST = ZoneInfo("Asia/Tokyo")
 LOCK_TIMEOUT = "5s"  # an import holding the layer longer answers 409 (try again), not a hung request
 STATEMENT_TIMEOUT = "60s"
 Accept = Callable[[int], bool]  # does the client's If-Match name the item's ETag at this layer version?
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who edits: the token's holder and role, and the request id the audit keeps."""
-
-    name: str
-    role: str
-    request_id: str
 
 
 @dataclass

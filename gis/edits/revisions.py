@@ -8,10 +8,21 @@ importer (psycopg) and the API (asyncpg) call the same SQL function through the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import asyncpg
 import psycopg
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes a layer through the API: the token's holder and role, and the request id the audit keeps."""
+
+    name: str
+    role: str
+    request_id: str
+
 
 Kind = Literal["import", "edit", "rollback", "load", "derive"]
 KINDS: tuple[str, ...] = ("import", "edit", "rollback", "load", "derive")

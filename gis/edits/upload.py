@@ -24,6 +24,7 @@ from psycopg import sql
 
 from gis.db.provenance import SourceInfo
 from gis.edits.diff import DIFF_LIMIT, compare, snapshot
+from gis.edits.revisions import Actor
 from gis.errors import Conflict, ImportFailed, NotFound
 from gis.ingest.crsfit import connection_areas
 from gis.ingest.importer import ImportResult, load_frame
@@ -55,15 +56,6 @@ class UploadOptions:
     attribution: str = ""
     data_date: date | None = None
     sample: bool = False
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who uploads: the token's holder and role, and the request it came with."""
-
-    name: str
-    role: str
-    request_id: str
 
 
 def importable_layer(layer_id: str) -> Layer:
@@ -146,6 +138,7 @@ def run_upload(
                 actor=actor.name,
                 kind="import",
                 request_id=actor.request_id,
+                actor_role=actor.role,
             )
             with conn.cursor() as cur:
                 diff = compare(cur, layer, cities, limit)

@@ -108,6 +108,7 @@ def load_frame(
     actor: str = "loader",
     kind: Kind = "load",
     request_id: str | None = None,
+    actor_role: str | None = None,
 ) -> ImportResult:
     """Load a mapped frame in one transaction: stage, check, (replace), insert, private rows, version, provenance.
 
@@ -126,7 +127,7 @@ def load_frame(
         # One writer per layer at a time; readers keep seeing the old rows until commit.
         cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(sql.Identifier(layer.id)))
         # Derived layers are rebuilt by their rule, not recorded row by row.
-        revision_id = None if layer.derived_from else begin_revision(cur, layer.id, kind, actor, None, request_id)
+        revision_id = None if layer.derived_from else begin_revision(cur, layer.id, kind, actor, actor_role, request_id)
         _copy_stage(cur, layer, frame, progress)
         geoms = frame["geom"].to_numpy()
         outside = check_inside(cur, layer.id, cities, geoms, source_crs, allow_outside=allow_outside, report=report)
