@@ -128,6 +128,9 @@ class Layer:
     # Answers change with the clock and with tables outside the layer's version (live sensor state): responses,
     # tiles and ETags then also key on a time bucket of cache_seconds, so nothing served is older than that.
     live: bool = False
+    # "module:function" run as function(cursor, cities) -> report lines in the writer's transaction after every
+    # change of the layer's rows (import, edit, rollback): what hangs off the rows is rebuilt with them.
+    after_write: str | None = None
 
     @property
     def table(self) -> sa.Table:

@@ -83,6 +83,8 @@ LAYER = Layer(
     min_zoom=14,
     big=True,
     cache_seconds=3600,
+    # Polygons changed: relink the ledger records and rewrite the public summary columns.
+    after_write="gis.farmland.polygons:after_write",
     lookup=Lookup("parcels", "farmland", key="parcels", radius_m=50, limit=20),
 )
 TABLE = define_table(LAYER)

@@ -518,3 +518,24 @@ def test_delete_refused_while_rows_refer_to_the_feature(
     )
     assert r.status_code == 409 and "sensor_datastreams" in r.json()["description"], r.text
     assert db.execute("SELECT count(*) FROM inundation_sensors WHERE id = %s", (sid,)).fetchone() == (1,)
+
+
+def test_a_farmland_polygon_edit_keeps_its_ledger_summary(
+    ec: TestClient, tokens: dict[str, str], db: psycopg.Connection
+) -> None:
+    """Editing a 筆ポリゴン relinks and refreshes (the layer's after-write hook): the ledger items stay published."""
+    fid, oaza, chiban, area = db.execute(
+        "SELECT id, oaza, chiban, area_m2 FROM farmland WHERE ledger_count = 1 AND intention = 'lend' "
+        "ORDER BY id LIMIT 1"
+    ).fetchone()
+    r = ec.patch(
+        f"/collections/farmland/items/{fid}",
+        json={"properties": {"edit_year": 2026}},
+        headers=auth(tokens["editor"], **{"If-Match": etag_of(ec, "farmland", fid)}),
+    )
+    assert r.status_code == 200, r.text
+    props = r.json()["properties"]
+    assert (props["edit_year"], props["oaza"], props["chiban"], props["area_m2"]) == (2026, oaza, chiban, area)
+    detail = ec.get(f"/farmland/parcels/{fid}").json()
+    assert detail["properties"]["intention"] == "lend"
+    assert [r["chiban"] for r in detail["records"]] == [chiban]

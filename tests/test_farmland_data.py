@@ -513,3 +513,23 @@ def test_flatgeobuf_polygons_keep_their_ids(farm, tmp_path: Path) -> None:  # ty
     result = import_polygons(conn, tmp_path / "fude.fgb", SAMPLE_INFO, replace=True)
     assert result.counts["farmland"] == 7 and any("対応づけ" in line for line in result.report)
     assert state(conn) == before
+
+
+SUMMARY_SQL = (
+    "SELECT md5(string_agg(concat_ws('|', id, oaza, chiban, area_m2, intention, lease_end, crop, ledger_count, "
+    "link_confidence, available_from, urbanised), ',' ORDER BY id)) FROM farmland"
+)
+
+
+def test_any_writer_of_polygons_keeps_the_summary(scratch_url: str) -> None:
+    """The generic `gis import farmland` and a Part 4 edit relink and refresh (the layer's after-write hook)."""
+    from gis.ingest.importer import import_file
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "farmland_sample.geojson"
+    with psycopg.connect(scratch_url) as conn:
+        before = conn.execute(SUMMARY_SQL).fetchone()[0]
+        linked = conn.execute("SELECT count(*) FROM farmland WHERE ledger_count > 0").fetchone()[0]
+        result = import_file(conn, "farmland", sample, SAMPLE_INFO, replace=True)
+        assert any(line.startswith("対応づけ") for line in result.report), result.report
+        assert conn.execute(SUMMARY_SQL).fetchone()[0] == before
+        assert linked > 10_000

@@ -236,8 +236,7 @@ def _finish(
     cur: psycopg.Cursor, layer: Layer, fid: int | None, cities: set[str], deleted: bool
 ) -> tuple[int, str | None]:
     version = bump_version(cur, layer.id)
-    if derived_layers(layer):
-        derive_from(cur, layer.id, sorted(cities))
+    derive_from(cur, layer.id, sorted(cities))
     return version, None if deleted or fid is None else _feature(cur, layer, fid)
 
 

@@ -131,7 +131,7 @@ def rollback(
             ) from None
         version = bump_version(cur, layer.id)
         report: list[str] = []
-        if cities and layer.id in {lyr.derived_from for lyr in LAYERS.values()}:
+        if cities:
             report.extend(derive_from(cur, layer.id, sorted(cities)))
         cur.execute(
             "SELECT r.revision, coalesce(sum(c.rows_added), 0), coalesce(sum(c.rows_changed), 0), "

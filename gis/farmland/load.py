@@ -54,7 +54,7 @@ def load(
         mapped = map_columns(source.frame, get_layer("farmland"), entry.get("city"), source.report)
         result = load_frame(
             cur.connection, get_layer("farmland"), mapped, info, replace=True, source_crs=source.crs, file=path,
-            report=source.report,
+            report=source.report, after_write=False,
         )  # fmt: skip
         cities.update(result.cities)
         lines.append(("farmland", result.rows, path.name))

@@ -39,6 +39,12 @@ def link_and_refresh(cur: psycopg.Cursor, cities: list[str]) -> LinkReport:
     return links
 
 
+def after_write(cur: psycopg.Cursor, cities: list[str]) -> list[str]:
+    """The layer's after-write hook: any writer of polygons (import, upload, edit, rollback) relinks and refreshes."""
+    lock_domain(cur)
+    return link_and_refresh(cur, cities).lines()
+
+
 def import_polygons(
     conn: psycopg.Connection,
     path: Path,
@@ -62,7 +68,7 @@ def import_polygons(
         lock_domain(cur)
         result = load_frame(
             conn, layer, mapped, info or MAFF_SOURCE, replace=replace, force=force, allow_outside=allow_outside,
-            source_crs=source.crs, file=path, report=source.report, progress=progress,
+            source_crs=source.crs, file=path, report=source.report, progress=progress, after_write=False,
         )  # fmt: skip
         report = [*result.report, *link_and_refresh(cur, result.cities).lines()]
     counts = {"farmland": result.rows}

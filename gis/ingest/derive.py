@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 import psycopg
 from psycopg import sql
 
 from gis.db.provenance import SourceInfo, bump_version, insert_source
+from layers import LAYERS
 
 DERIVED = {"noise": "noise_zones", "vibration": "vibration_zones"}
 
@@ -81,12 +84,17 @@ BUFFER_M = 80
 
 
 def derive_from(cur: psycopg.Cursor, layer_id: str, cities: list[str]) -> list[str]:
-    """Rebuild whatever is derived from this layer, for these cities; returns report lines."""
+    """Rebuild whatever is derived from this layer or hangs off its rows, for these cities; returns report lines."""
+    lines: list[str] = []
     if layer_id == "zoning":
-        return derive_zones(cur, cities)
-    if layer_id == "facilities":
-        return derive_buffers(cur, cities)
-    return []
+        lines = derive_zones(cur, cities)
+    elif layer_id == "facilities":
+        lines = derive_buffers(cur, cities)
+    hook = LAYERS[layer_id].after_write if layer_id in LAYERS else None
+    if hook and cities:
+        module, _, name = hook.partition(":")
+        lines = [*lines, *getattr(importlib.import_module(module), name)(cur, cities)]
+    return lines
 
 
 def derive_buffers(cur: psycopg.Cursor, cities: list[str]) -> list[str]:

@@ -109,13 +109,16 @@ def load_frame(
     kind: Kind = "load",
     request_id: str | None = None,
     actor_role: str | None = None,
+    after_write: bool = True,
 ) -> ImportResult:
     """Load a mapped frame in one transaction: stage, check, (replace), insert, private rows, version, provenance.
 
     `source_crs` is the CRS the file's coordinates were read as (for the "wrong CRS" hint); `allow_outside`
     keeps features outside their city, `force` lets --replace drop most of a city's rows or move them; `scope`
     limits what --replace replaces to the rows of that part of the layer (every staged row must belong to it).
-    The load is one revision of the layer (`kind` by `actor`, with the request id of an API upload).
+    The load is one revision of the layer (`kind` by `actor`, with the request id of an API upload). Derived
+    layers and the layer's `after_write` hook run in the same transaction unless `after_write` is False (a caller
+    that loads several files and rebuilds once at the end).
     """
     report = report if report is not None else []
     cities = sorted(set(frame["city_code"]))
@@ -196,7 +199,7 @@ def load_frame(
         if private is not None:
             _store_private(cur, layer, private)
         version = bump_version(cur, layer.id)
-        if layer.id in {lyr.derived_from for lyr in LAYERS.values()}:
+        if after_write:
             report.extend(derive_from(cur, layer.id, cities))
     # Fresh statistics right away, so the planner uses the GiST index on the new rows.
     idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
