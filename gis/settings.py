@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     meta_cache_mib: int = Field(default=32, alias="GIS_META_CACHE_MIB", description="metadata, pages, geocoder")
     max_body_kib: int = Field(default=2048, alias="GIS_MAX_BODY_KIB", description="request body limit (lookups)")
     max_upload_mib: int = Field(default=64, alias="GIS_MAX_UPLOAD_MIB", description="body limit of staff uploads")
+    # Behind a reverse proxy, per-client limits (farmland inquiries) must key on the forwarded client address.
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        alias="GIS_FORWARDED_ALLOW_IPS",
+        description="proxy addresses whose X-Forwarded-For is trusted (comma-separated); unset: none",
+    )
     vapid_private_key: str | None = Field(
         default=None,
         alias="GIS_VAPID_PRIVATE_KEY",

@@ -62,7 +62,8 @@ def serve(
                 port=p,
                 workers=workers,
                 log_level="warning",
-                proxy_headers=False,
+                proxy_headers=bool(settings.forwarded_allow_ips),
+                forwarded_allow_ips=settings.forwarded_allow_ips,
                 # With the h11 parser, request heads up to this size reach the app, which answers over-long query
                 # strings with a JSON 414 (api.deps.MAX_QUERY_BYTES); httptools has its own fixed ~64 KiB limit.
                 h11_max_incomplete_event_size=H11_MAX_HEAD,
