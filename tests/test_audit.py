@@ -9,8 +9,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from gis.db.revisions import begin_revision
 from gis.db.tokens import create_token
-from gis.edits.revisions import begin_revision
 from gis.ingest.importer import import_file
 from tests.conftest import Cluster, make_client
 from tests.test_history import _modified_points

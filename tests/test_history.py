@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from shapely.geometry import Point
 
+from gis.db.revisions import begin_revision
 from gis.db.tokens import create_token
-from gis.edits.revisions import begin_revision
 from gis.edits.rollback import rollback
 from gis.edits.tables import check_history, history_tables, install_sql
 from gis.errors import ConfigurationError, Conflict, InvalidParameter, NotFound, PreconditionFailed

@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 
 from gis.cities import CITIES
 from gis.db.provenance import SourceInfo, bump_version, insert_source
-from gis.edits.revisions import Actor, begin_revision
+from gis.db.revisions import Actor, begin_revision
 from gis.edits.validate import EditBody, check_inside_city, check_references, city_of, stored_geometry
 from gis.errors import Conflict, DatabaseUnavailable, ImportFailed, InvalidParameter, NotFound, PreconditionFailed
 from gis.ingest.derive import derive_from

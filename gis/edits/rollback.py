@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from gis.db.provenance import bump_version
-from gis.edits.revisions import begin_revision
+from gis.db.revisions import begin_revision
 from gis.edits.tables import PRIVATE_CHANGES, history_tables
 from gis.errors import Conflict, InvalidParameter, NotFound, PreconditionFailed
 from gis.ingest.derive import derive_from

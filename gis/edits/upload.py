@@ -23,8 +23,8 @@ import psycopg
 from psycopg import sql
 
 from gis.db.provenance import SourceInfo
+from gis.db.revisions import Actor
 from gis.edits.diff import DIFF_LIMIT, compare, snapshot
-from gis.edits.revisions import Actor
 from gis.errors import Conflict, ImportFailed, NotFound
 from gis.ingest.crsfit import connection_areas
 from gis.ingest.importer import ImportResult, load_frame

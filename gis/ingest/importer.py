@@ -15,7 +15,7 @@ from psycopg import sql
 from pyproj import CRS
 
 from gis.db.provenance import SourceInfo, bump_version, insert_source
-from gis.edits.revisions import Kind, begin_revision
+from gis.db.revisions import Kind, begin_revision
 from gis.errors import ImportFailed
 from gis.geo import STORAGE_SRID
 from gis.ingest.checks import Scope, check_inside, check_replace, scope_sql

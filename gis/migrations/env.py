@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 
-import gis.edits.tables  # noqa: F401  (registers the history's tables on the metadata)
 import gis.farmland.inquiry_tables  # noqa: F401  (registers the inquiries table on the metadata)
 import gis.farmland.tables  # noqa: F401  (registers the domain's tables on the metadata)
 import gis.garbage.tables  # noqa: F401  (registers the domain's tables on the metadata)
@@ -14,6 +13,7 @@ import gis.transit.tables  # noqa: F401  (registers the domain's tables on the m
 import layers  # noqa: F401  (registers every layer table on the metadata)
 from gis.db.connect import engine_for
 from gis.db.tables import metadata
+from gis.edits.tables import check_history  # also registers the history's tables on the metadata
 from gis.sensors.tables import PARTITION_PREFIX
 
 config = context.config
@@ -42,6 +42,14 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        try:
+            target = context.get_revision_argument()
+        except KeyError:  # a command without a destination (autogenerate's compare): nothing was upgraded
+            target = None
+        target = {target} if isinstance(target, str) else set(target or ())
+        if target in ({"heads"}, set(context.script.get_heads())):
+            # At the heads, refuse a schema where a layer's changes would go unrecorded.
+            check_history(connection.connection.driver_connection)
 
 
 run_migrations_online()
