@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import date
+from typing import Annotated
 
 import psycopg
 import typer
@@ -14,6 +15,12 @@ from gis.db.connect import database_url, embedded_for
 from gis.db.provenance import SourceInfo
 from gis.errors import GisError, ImportFailed
 from gis.settings import Settings
+
+# The provenance options every import command takes.
+Title = Annotated[str | None, typer.Option(help="source title (default: the file name)")]
+Publisher = Annotated[str, typer.Option(help="publisher")]
+Licence = Annotated[str, typer.Option(help="licence")]
+DataDate = Annotated[str | None, typer.Option(help="data date YYYY-MM-DD (the file's as a whole)")]
 
 app = typer.Typer(help="伊万里市・武雄市 地図データサービス", no_args_is_help=True, add_completion=False)
 out = Console(soft_wrap=True)

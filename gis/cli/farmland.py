@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gis.cli.common import app, connection, fail, out, source_info
+from gis.cli.common import DataDate, Licence, Publisher, Title, app, connection, fail, out, source_info
 from gis.errors import GisError, ImportFailed
 
 if TYPE_CHECKING:
@@ -16,10 +16,6 @@ if TYPE_CHECKING:
 farmland_app = typer.Typer(help="Farmland: 筆ポリゴン, 農地台帳 CSV, 作付 CSV, links and the public summary.")
 app.add_typer(farmland_app, name="farmland")
 
-Title = Annotated[str | None, typer.Option(help="source title (default: the file name)")]
-Publisher = Annotated[str, typer.Option(help="publisher")]
-Licence = Annotated[str, typer.Option(help="licence")]
-DataDate = Annotated[str | None, typer.Option(help="data date YYYY-MM-DD (the file's as a whole)")]
 Replace = Annotated[bool, typer.Option(help="replace the cities' rows (rows not in the file are removed)")]
 CityOpt = Annotated[str | None, typer.Option("--city", help="41205 or 41206 when the file has no city code column")]
 

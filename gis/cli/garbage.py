@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gis.cli.common import app, connection, fail, out, source_info
+from gis.cli.common import DataDate, Licence, Publisher, Title, app, connection, fail, out, source_info
 from gis.errors import GisError
 
 if TYPE_CHECKING:
@@ -25,12 +25,6 @@ def _print(result: GarbageResult) -> None:
     out.print(f"source {result.source_id}, version {result.version}", highlight=False)
     for line in result.report:
         out.print(f"  - {line}", highlight=False)
-
-
-Title = Annotated[str | None, typer.Option(help="source title (default: the file name)")]
-Publisher = Annotated[str, typer.Option(help="publisher")]
-Licence = Annotated[str, typer.Option(help="licence")]
-DataDate = Annotated[str | None, typer.Option(help="data date YYYY-MM-DD")]
 
 
 @garbage_app.command("import-5374")
