@@ -283,7 +283,10 @@ def _record(row: _Row, city: str | None, no_consent: list[int]) -> tuple[dict[st
 
 def read_text(path: Path) -> str:
     """The file as text: UTF-8 (with or without BOM) or Shift_JIS (cp932), as city systems export."""
-    data = Path(path).read_bytes()
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ImportFailed(f"{Path(path).name}: cannot read the file ({e.strerror})") from None
     for encoding in ("utf-8-sig", "cp932"):
         try:
             return data.decode(encoding)
