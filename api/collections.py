@@ -58,6 +58,12 @@ def collection_doc(base: str, layer: Layer, info: LayerInfo, bbox: list[float] |
             "type": "application/schema+json",
             "title": "queryables",
         },
+        # The features' JSON Schema: a client that builds its fields from it sees the properties a page leaves out
+        # because they are null there. GDAL's OAPIF driver (3.6) looks for the relation spelt "describedBy".
+        *(
+            {"href": f"{href}/schema", "rel": rel, "type": "application/schema+json", "title": "schema"}
+            for rel in ("describedby", "describedBy")
+        ),
     ]
     links += [
         {

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 
+from api.compress import Compress
 from api.counting import add_access_counting, flushing
 from api.errors import install_error_handlers
 from api.head import HeadAsGet
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # /api.html is served by the pages router with vendored Swagger UI (offline)
         redoc_url=None,
     )
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(Compress)
     add_access_counting(app, settings)  # inside HeadAsGet: it sees the route matched for a HEAD too
     app.add_middleware(HeadAsGet)  # outside gzip: HEAD sees the same (gzipped) headers as GET
     # Outermost: an over-large body is refused before any other layer reads it.

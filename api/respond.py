@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from api.deps import get_runtime
 from gis.cache import Cached
 from gis.etag import live_bucket, make_etag, matches
+from gis.packing import MIN_BYTES, pack
 from layers.base import Layer
 
 Key = tuple[Hashable, ...]
@@ -65,6 +66,15 @@ async def cached_response(
     tag: tuple[tuple[str, int], ...] = ((layer.id, version),)
     if layer.live:
         tag += (rt.cache.clock(f"{layer.id}:{layer.cache_seconds}", key[-1][1]),)
-    item = await rt.cache.get_or_build(("response", layer.id, version, key), build, tag=tag)
+    name = ("response", layer.id, version, key)
+    item = await rt.cache.get_or_build(name, build, tag=tag)
     headers.update(item.headers)
+    if len(item.body) >= MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+        # Compressed once per cached body, not once per request (the middleware passes Content-Encoding through).
+        async def gzipped() -> Cached:
+            return Cached(pack(item.body), item.media_type, item.headers)
+
+        packed = await rt.cache.get_or_build((*name, "gz"), gzipped, tag=tag)
+        headers["Content-Encoding"] = "gzip"
+        return Response(packed.body, status_code=status, media_type=item.media_type, headers=headers)
     return Response(item.body, status_code=status, media_type=item.media_type, headers=headers)

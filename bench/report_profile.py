@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Where the report's one statement spends its time: EXPLAIN (ANALYZE, BUFFERS) per section (for issue 16).
 
-    .venv/bin/python bench/report_profile.py [--lat 33.1955 --lon 130.0195]
+    .venv/bin/python bench/report_profile.py [--lat 33.1955 --lon 130.0195] [--targets FILE --n 50] [--out NAME]
 
-Runs the service's own statement (gis.lookup.sql.point_sql) three times warm, then once under EXPLAIN, and lists
-each section's InitPlan with its time, shared-buffer hits and the relations it reads. The database is
-DATABASE_URL, else the embedded cluster. Writes bench/results-report-profile.md.
+Runs the service's own statement (gis.lookup.sql.point_sql) as the service does: prepared, with its generic plan
+(the plan PostgreSQL settles on after five executions of a prepared statement), three times warm, then under
+EXPLAIN (ANALYZE, BUFFERS) at one point or at the first n points of a bench targets file (W1.tsv: i, lon, lat),
+and lists each section's InitPlan with its mean time, shared-buffer hits and the relations it reads. The database
+is DATABASE_URL, else the embedded cluster. Writes bench/results-report-profile.md (or --out).
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--lat", type=float, default=33.1955)
     p.add_argument("--lon", type=float, default=130.0195)
+    p.add_argument("--targets", help="a bench targets file (W1.tsv: i, lon, lat)")
+    p.add_argument("--n", type=int, default=50)
+    p.add_argument("--out", default="results-report-profile.md")
     a = p.parse_args()
     url = (
         os.environ.get("DATABASE_URL")
@@ -58,26 +63,49 @@ def main() -> None:
             [str(REPO / ".venv" / "bin" / "gis"), "db", "url"], capture_output=True, text=True, check=True
         ).stdout.splitlines()[-1]
     )
-    sql = point_sql().replace("$1", repr(a.lon)).replace("$2", repr(a.lat)).replace("$3", "10")
+    points = [(a.lon, a.lat)]
+    if a.targets:
+        with open(a.targets, encoding="utf-8") as f:
+            next(f)
+            points = [(float(r.split("\t")[1]), float(r.split("\t")[2])) for r, _ in zip(f, range(a.n), strict=False)]
     with psycopg.connect(url) as conn:
-        for _ in range(3):
-            conn.execute(sql)
-        plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql).fetchone()[0][0]
-    rows: list[tuple[float, str, list[str], int]] = []
-    _sections(plan["Plan"], rows)
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(f"PREPARE report(float8, float8, float8) AS {point_sql()}")
+        for lon, lat in points[:3]:
+            conn.execute(f"EXECUTE report({lon!r}, {lat!r}, 10)")
+        plans = [
+            conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE report({lon!r}, {lat!r}, 10)").fetchone()[0][
+                0
+            ]
+            for lon, lat in points
+        ]
+    plan = plans[0]
+    plan["Execution Time"] = sum(p["Execution Time"] for p in plans) / len(plans)
+    plan["Planning Time"] = sum(p["Planning Time"] for p in plans) / len(plans)
+    where = f"--targets {a.targets} --n {a.n}" if a.targets else f"--lat {a.lat} --lon {a.lon}"
+    per: dict[str, list] = {}
+    for p in plans:
+        found: list[tuple[float, str, list[str], int]] = []
+        _sections(p["Plan"], found)
+        for ms, name, rels, hits in found:
+            e = per.setdefault(name, [0.0, name, rels, 0])
+            e[0] += ms / len(plans)
+            e[3] += hits // len(plans)
+    rows = [tuple(v) for v in per.values()]
     lines = [
         "# Where the report's statement spends its time",
         "",
         f"Run: {datetime.now(UTC).isoformat(timespec='seconds')}, `.venv/bin/python bench/report_profile.py "
-        f"--lat {a.lat} --lon {a.lon}`, warm (3 runs first), literal values (a custom plan).",
-        f"Execution {plan['Execution Time']:.2f} ms, planning {plan['Planning Time']:.2f} ms.",
+        f"{where}`, prepared with its generic plan (as the service runs it), warm (3 runs first), "
+        f"mean of {len(plans)} point(s) under EXPLAIN (ANALYZE, BUFFERS) (instrumented: slower than unobserved).",
+        f"Execution {plan['Execution Time']:.2f} ms, planning {plan['Planning Time']:.2f} ms (mean).",
         "",
         "| section (InitPlan) | ms | shared hits | reads |",
         "|---|---:|---:|---|",
     ]
     for ms, name, rels, hits in sorted(rows, reverse=True):
         lines.append(f"| {name} | {ms:.2f} | {hits} | {', '.join(rels)} |")
-    out = REPO / "bench" / "results-report-profile.md"
+    out = REPO / "bench" / a.out
     out.write_text("\n".join(lines) + "\n")
     print(out.read_text())
 

@@ -134,7 +134,7 @@ async def _public_pool(settings: Settings, url: str) -> asyncpg.Pool:
     """The pool of public reads: its own login role (never SET ROLE on the owner's session), checked to be safe."""
     target = public_url(settings, url)
     try:
-        pool = await asyncpg.create_pool(target, min_size=1, max_size=settings.pool_size)
+        pool = await asyncpg.create_pool(target, min_size=1, max_size=settings.pool_size, reset=_keep_session)
     except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as e:
         raise login_error(settings.public_role, e) from None
     except (OSError, asyncpg.PostgresError, TimeoutError) as e:
@@ -146,6 +146,16 @@ async def _public_pool(settings: Settings, url: str) -> asyncpg.Pool:
         await pool.close()
         raise
     return pool
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Public connections are released as they are: asyncpg still rolls back an open transaction first.
+
+    The default reset sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` after every request, one
+    more round trip than the request's own query (a third of a point query's database time, bench/results-speed.md).
+    Public reads leave nothing behind to reset: no session SET (only SET LOCAL), no LISTEN, no cursor, no session
+    advisory lock (tests/test_speed_paths.py checks the public pool's connections after every kind of public read).
+    """
 
 
 def _reader(pool: asyncpg.Pool):  # noqa: ANN202

@@ -51,6 +51,9 @@ class Col:
     # A computed column (Layer.computed): an SQL expression over the layer row `t` and the layer's `join`; never
     # stored, never imported, published like any other column.
     sql: str | None = None
+    # The value a published GeoJSON feature leaves out, like null (the queryables state it as JSON Schema `default`):
+    # a count of 0 or a false flag on most rows of a big layer is bytes a reader learns nothing from.
+    default: Any = None
 
     def source_names(self) -> list[Alias]:
         """Candidate source column names, in order of preference."""
@@ -131,6 +134,9 @@ class Layer:
     # "module:function" run as function(cursor, cities) -> report lines in the writer's transaction after every
     # change of the layer's rows (import, edit, rollback): what hangs off the rows is rebuilt with them.
     after_write: str | None = None
+    # Decimals of longitude/latitude in GeoJSON features (CRS84, EPSG:4326/6668); the default 7 is about 1 cm. A
+    # layer drawn on imagery knows its vertices to decimetres at best, and RFC 7946 §11.2 suggests 6 (about 10 cm).
+    degree_decimals: int = 7
 
     @property
     def table(self) -> sa.Table:

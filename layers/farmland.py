@@ -72,10 +72,10 @@ LAYER = Layer(
         Col("crop", title="作物（直近の作期）"),
         Col("crop_year", "int", title="作付の年"),
         Col("crop_date", "date", title="作付の時点"),
-        Col("ledger_count", "int", title="対応する台帳筆の数"),
+        Col("ledger_count", "int", title="対応する台帳筆の数", default=0),
         Col("link_confidence", "float", title="対応の確からしさ（0〜1, 最小値）"),
         Col("available_from", "date", title="利用可能日（空欄は現在）"),
-        Col("urbanised", "bool", title="市街化区域内"),
+        Col("urbanised", "bool", title="市街化区域内", default=False),
     ),
     clean=_clean,
     style={"by": "land_type_name", "fillOpacity": 0.5, "weight": 0.5},
@@ -86,6 +86,9 @@ LAYER = Layer(
     # Polygons changed: relink the ledger records and rewrite the public summary columns.
     after_write="gis.farmland.polygons:after_write",
     lookup=Lookup("parcels", "farmland", key="parcels", radius_m=50, limit=20),
+    # MAFF draws the 筆ポリゴン on aerial and satellite imagery (metre-level): 6 decimals (about 10 cm) keep all of
+    # it, and a page of 1,000 parcels is 4 % smaller than with 7 (README "What a feature leaves out").
+    degree_decimals=6,
 )
 TABLE = define_table(LAYER)
 if "ix_farmland_land_type" not in {i.name for i in TABLE.indexes}:

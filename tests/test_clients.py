@@ -87,3 +87,12 @@ def test_owslib_lists_collections_and_pages_farmland(live_url: str) -> None:
             break
         offset += 5000
     assert len(seen) == len(set(seen)) == 20000
+
+
+def test_ogrinfo_sees_every_property_a_page_leaves_out(live_url: str) -> None:
+    """Pages leave null properties out; GDAL builds its fields from the collection's JSON Schema, so none is lost."""
+    out = ogrinfo("-so", "-spat", "130.0190", "33.1950", "130.0200", "33.1960", f"OAPIF:{live_url}", "farmland")
+    fields = {line.split(":")[0] for line in out.splitlines() if ": " in line and "(" in line.split(": ", 1)[1]}
+    declared = {c.name for c in LAYERS["farmland"].output_columns} | {"city_code", "sample"}
+    assert declared <= fields, declared - fields
+    assert "lease_end: Date" in out and "urbanised: Integer(Boolean)" in out  # types from the schema

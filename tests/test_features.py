@@ -129,7 +129,7 @@ def test_datetime_on_sensors(client: TestClient) -> None:
     # last_seen is live (sensor_state); the sample sensors have sent nothing, so no instant matches. The filter with
     # readings is tested in tests/test_sensors.py.
     all_ = client.get("/collections/inundation_sensors/items").json()["features"]
-    assert all_ and all(f["properties"]["last_seen"] is None for f in all_)
+    assert all_ and all("last_seen" not in f["properties"] for f in all_)  # null: left out
     recent = client.get("/collections/inundation_sensors/items", params={"datetime": "2026-10-31T00:00:00Z/.."}).json()
     assert recent["features"] == [] and recent["numberReturned"] == 0
 
@@ -301,3 +301,35 @@ def test_openapi_documents_the_parameters(client: TestClient) -> None:
         "crs",
         "f",
     } <= params
+
+
+def test_a_feature_leaves_out_nulls_and_defaults(client: TestClient) -> None:
+    """Items omit null and declared-default properties; the queryables and the schema keep them; downloads too."""
+    feats = client.get("/collections/farmland/items", params={"limit": 50}).json()["features"]
+    assert feats and all(None not in f["properties"].values() for f in feats)
+    props = [f["properties"] for f in feats]
+    assert all(p.get("ledger_count") != 0 and p.get("urbanised") is not False for p in props)
+    assert any("ledger_count" not in f["properties"] for f in feats)  # unlinked parcels: 0, left out
+    queryables = client.get("/collections/farmland/queryables").json()["properties"]
+    assert queryables["ledger_count"]["default"] == 0 and queryables["urbanised"]["default"] is False
+    schema = client.get("/collections/farmland/schema")
+    assert schema.headers["content-type"].startswith("application/schema+json")
+    props = schema.json()["properties"]["properties"]["properties"]
+    assert {c.name for c in LAYERS["farmland"].output_columns} | {"city_code", "sample"} == set(props)
+    links = client.get("/collections/farmland").json()["links"]
+    assert {"describedby", "describedBy"} <= {link["rel"] for link in links if link["href"].endswith("/schema")}
+    # A download is a dataset: every property, nulls included.
+    download = client.get("/collections/parks/download", params={"f": "geojson"}).json()["features"]
+    assert all(set(f["properties"]) == set(download[0]["properties"]) for f in download)
+    assert any(None in f["properties"].values() for f in download)
+
+
+def test_farmland_coordinates_have_six_decimals(client: TestClient) -> None:
+    """Farmland is drawn on imagery (metres): 6 decimals; other layers keep 7."""
+
+    def decimals(fc: dict) -> int:
+        ring = fc["features"][0]["geometry"]["coordinates"][0][0]
+        return max(len(repr(v).split(".")[1]) for xy in ring for v in xy)
+
+    assert decimals(client.get("/collections/farmland/items", params={"limit": 5}).json()) <= 6
+    assert decimals(client.get("/collections/zoning/items", params={"limit": 5}).json()) == 7

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from functools import lru_cache
 from gis.catalog import layer_or_404
 from gis.errors import InvalidParameter
 from gis.etag import live_bucket, matches
+from gis.packing import pack
 from gis.runtime import Runtime
 from layers import LAYERS
 from tiles.sql import MAX_ZOOM, combined_sql, in_zoom, layer_mvt_sql, layers_at
@@ -20,7 +20,6 @@ ALL = "all"  # the combined tile: every layer with tiles at that zoom
 # Part of every ETag: bump it when the tile SQL changes (extent, simplification, properties) so that clients and
 # HTTP caches do not keep tiles built by the old rules.
 TILE_RULES = "mvt-1"
-GZIP_LEVEL = 6
 _NUM = re.compile(r"[0-9]{1,9}")
 
 
@@ -104,9 +103,9 @@ async def tile(
     if not gzip_ok:
         return TileAnswer(200, headers, body)
 
-    async def pack() -> bytes:
-        return gzip.compress(body, GZIP_LEVEL, mtime=0)
+    async def gzipped() -> bytes:
+        return pack(body)
 
-    packed = await rt.cache.get_or_build((*key, "gz"), pack, tag=tag)
+    packed = await rt.cache.get_or_build((*key, "gz"), gzipped, tag=tag)
     # Already compressed: GZipMiddleware passes responses with a Content-Encoding through untouched.
     return TileAnswer(200, {**headers, "Content-Encoding": "gzip"}, packed)

@@ -91,7 +91,7 @@ async def _geojson_stream(pool: Any, layer: Layer, sources: list[dict]) -> Async
         "sample": any(s["sample"] for s in sources),
     }
     yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b',"features":['
-    sql = f"SELECT {feature_sql(layer, SUPPORTED[CRS84])} FROM {layer.relation()} t ORDER BY t.id"
+    sql = f"SELECT {feature_sql(layer, SUPPORTED[CRS84], compact=False)} FROM {layer.relation()} t ORDER BY t.id"
     first = True
     async with pool.acquire() as conn, conn.transaction():
         async for row in conn.cursor(sql, prefetch=1000):

@@ -25,6 +25,7 @@ from gis.ogc.cql import queryables_schema
 from gis.ogc.items import ItemsQuery, count_sql, features_by_id_sql, item_sql, items_sql, page_ids_sql
 from gis.ogc.params import parse_crs, parse_items, queryable_types
 from gis.ogc.query_errors import client_input_errors
+from layers.base import Layer
 
 router = APIRouter(tags=["OGC API Features"])
 STREAM_ABOVE = 1000  # pages larger than this are streamed in chunks (ids first, then features by id)
@@ -75,11 +76,35 @@ async def collection(request: Request, rt: Rt, collection_id: CollectionId, f: F
 @router.get("/collections/{collectionId}/queryables", summary="Queryable properties (JSON Schema)")
 async def queryables(request: Request, collection_id: CollectionId) -> JSONResponse:
     """The properties usable in filter, sortby and as equality parameters."""
-    layer = layer_or_404(collection_id)
+    return _schema(request, layer_or_404(collection_id), "queryables")
+
+
+@router.get("/collections/{collectionId}/schema", summary="Every property of the features (JSON Schema)")
+async def schema(request: Request, collection_id: CollectionId) -> JSONResponse:
+    """The features' properties with types and defaults, also those a page leaves out (null or default)."""
+    return _schema(request, layer_or_404(collection_id), "schema")
+
+
+def _schema(request: Request, layer: Layer, kind: str) -> JSONResponse:
     titles = {c.name: c.title or c.name for c in layer.output_columns}
     titles.update({"id": "地物ID", "city_code": "市区町村コード", "sample": "サンプルデータ"})
     schema = queryables_schema(queryable_types(layer), titles, layer.geom_type)
-    schema["$id"] = f"{base_url(request)}/collections/{layer.id}/queryables"
+    for c in layer.output_columns:
+        if c.default is not None:  # left out of features when equal (README "What a feature leaves out")
+            schema["properties"][c.name]["default"] = c.default
+    if kind == "schema":
+        # A GeoJSON Feature whose `properties` are every published property (GDAL's OAPIF driver builds its fields
+        # from the `properties` of such a schema); the id is the Feature's own member.
+        props = schema["properties"]
+        geometry, _ = props.pop("geom"), props.pop("id", None)
+        schema["properties"] = {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer", "title": "地物ID"},
+            "geometry": geometry,
+            "properties": {"type": "object", "properties": props, "additionalProperties": False},
+        }
+        schema["required"] = ["type", "geometry", "properties"]
+    schema["$id"] = f"{base_url(request)}/collections/{layer.id}/{kind}"
     schema["title"] = layer.title
     return JSONResponse(schema, media_type="application/schema+json")
 
@@ -182,7 +207,7 @@ async def _build_items(
         features = [json.loads(r[0]) for r in rows]
         html = render("items.html", request, layer=layer, features=features, meta=envelope)
         return Cached(html.encode(), "text/html; charset=utf-8")
-    meta = json.dumps(envelope, ensure_ascii=False)
+    meta = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
     body = '{"type":"FeatureCollection","features":[' + ",".join(r[0] for r in rows) + "]," + meta[1:]
     return Cached(body.encode(), GEOJSON, (("Content-Crs", f"<{q.crs.uri}>"),))
 
@@ -216,7 +241,9 @@ async def _stream(request: Request, rt: Rt, q: ItemsQuery, key: tuple, asked: bo
                 if rows:
                     yield (("," if n else "") + ",".join(rows)).encode()
                     n += len(rows)
-            meta = json.dumps(_envelope(request, q, n, has_next, matched, samples), ensure_ascii=False)
+            meta = json.dumps(
+                _envelope(request, q, n, has_next, matched, samples), ensure_ascii=False, separators=(",", ":")
+            )
             yield ("]," + meta[1:]).encode()
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             log.error("streamed page of %s failed after %d features: %s", q.layer.id, n, type(e).__name__)

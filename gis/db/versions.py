@@ -24,7 +24,7 @@ log = logging.getLogger("gis.versions")
 Fetch = Callable[[], Awaitable[dict[str, int]]]
 Listener = Callable[[str, int], None]
 VERSIONS_SQL = "SELECT layer_id, version FROM layer_state"
-BACKOFF = (0.1, 0.2, 0.4, 0.8, 1.0)  # then every second, forever
+BACKOFF = (0.1, 0.2, 0.4, 0.5)  # then every half second: a change shows within a second of a restart
 PING_SECONDS = 5.0  # a silently dead connection (no RST) is noticed within this
 REPLICA_WAIT = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)  # then every 0.5 s until the replica has replayed
 

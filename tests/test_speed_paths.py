@@ -1,0 +1,50 @@
+"""What the fast paths of issue 16 rely on, checked: public connections go back to the pool without a reset.
+
+(asyncpg's type introspection sets `jit` at session level to the value it already had; a setting whose value
+equals what RESET would give is no state.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi.testclient import TestClient
+
+from tests.test_tiles import tile_of
+
+SESSION_STATE = """
+SELECT (SELECT count(*) FROM pg_settings WHERE source = 'session' AND setting IS DISTINCT FROM reset_val)
+     + (SELECT count(*) FROM pg_listening_channels())
+     + (SELECT count(*) FROM pg_cursors WHERE name <> '')
+     + (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())
+"""
+
+
+def test_public_reads_leave_no_session_state(client: TestClient) -> None:
+    """The public pool skips asyncpg's per-release reset; every kind of public read must leave nothing behind."""
+    for path, params in [
+        ("/collections/zoning/items", {"filter": "S_INTERSECTS(geom,POINT(130.0195 33.1955))"}),
+        ("/collections/farmland/items", {"limit": 1500}),  # a streamed page: its own read-only transaction
+        ("/collections/farmland/items", {"filter": "nonsense ((("}),  # an error mid-request
+        ("/lookup", {"lat": 33.1955, "lon": 130.0195}),
+        ("/lookup", {"address": "武雄市武雄町大字武雄"}),
+        ("/tiles/all/{}/{}/{}.mvt".format(*tile_of(130.0195, 33.1955, 15)), {}),
+        ("/farmland/parcels", {"city": "41206", "intention": "lend"}),
+        ("/cemeteries", {"q": "墓地"}),
+        ("/sta/v1.1/Things", {}),
+        ("/collections/farmland/items", {"numberMatched": "true", "limit": 3}),
+    ]:
+        assert client.get(path, params=params).status_code < 500, path
+    pool = client.app.state.runtime.public_pool
+
+    async def states() -> list[tuple[int, bool]]:
+        conns = [await pool.acquire() for _ in range(pool.get_size())]
+        try:
+            return [(await c.fetchval(SESSION_STATE), c.is_in_transaction()) for c in conns]
+        finally:
+            for c in conns:
+                await pool.release(c)
+
+    seen = client.portal.call(states)
+    assert seen and all(n == 0 and not in_tx for n, in_tx in seen), seen
+    assert asyncio.iscoroutinefunction(pool._reset)  # the light reset is the one in use (gis/runtime.py)
