@@ -87,7 +87,9 @@ if [ "$MODE" = speed ]; then
     [[ ! "$(basename "$run")" < "$started" ]] || { echo "speed: no new ${s}x run recorded" >&2; exit 1; }
     declare "RUN_${s}X=$REPO/$run"
     TIMINGS+="BENCH_SCALE=$s bench/run.sh (preparation + measurements): $(secs "$t" "$(now)") s, run $(basename "$run")"$'\n'
-    TIMINGS+="$(sed 's/^/  /' "$WORK/prepare$([ "$s" = 10 ] && echo -10x).log")"$'\n'
+    plog=$WORK/prepare.log
+    if [ "$s" = 10 ]; then plog=$WORK/prepare-10x.log; fi
+    TIMINGS+="$(sed 's/^/  /' "$plog")"$'\n'
   done
   TIMINGS+="total: $(secs "$t0" "$(now)") s"
   "$COPY/.venv/bin/python" "$HERE/verdict.py" speed --run-1x "$RUN_1X" --run-10x "$RUN_10X" \

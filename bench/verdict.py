@@ -174,6 +174,8 @@ def ratio_at(run: Run, goal) -> tuple[float | None, bool, str]:
 
 
 def fx(v: float) -> str:
+    if v < 0.1:
+        return f"{v:.3f}x"
     return f"{v:.2f}x" if v < 10 else f"{v:.1f}x"
 
 
@@ -198,7 +200,7 @@ def ratio_line(goal, runs: list[Run]) -> str:
     verdict = "PASS" if all(ok for _r, ok in oks) else "FAIL"
     tail = ""
     failed = [r.label for r, ok in oks if not ok]
-    if failed and len(oks) > 1:
+    if failed and len(failed) < len(oks):
         tail = f" — fails at {', '.join(failed)}"
     return f"{verdict} {label}: " + "; ".join(parts) + tail
 
@@ -243,17 +245,16 @@ def growth_line(goal, r1: Run | None, r10: Run | None, why_missing: str) -> str:
 
 def verdict_lines(run: Run, other: Run | None) -> tuple[list[str], list[str]]:
     """(header lines, verdict lines)."""
-    head = []
+    notes = []
+    why_missing = f"no run of the other data size (only {run.label} run {run.stamp})"
     if other is not None and other.scale == run.scale:
-        head.append(f"NOTE {other.stamp} is also a {run.label} run: left out (growth needs one run of each size)")
-        other = None
+        notes.append(f"NOTE {other.stamp} is also a {run.label} run: left out (growth needs one run of each size)")
         why_missing = f"both runs are {run.label}"
+        other = None
     runs = sorted([run] + ([other] if other else []), key=lambda r: r.scale)
-    head.insert(0, "Runs: " + " | ".join(r.describe() for r in runs))
+    head = ["Runs: " + " | ".join(r.describe() for r in runs)] + notes
     r1 = next((r for r in runs if r.scale == 1), None)
     r10 = next((r for r in runs if r.scale == 10), None)
-    if other is None and not head[1:]:
-        why_missing = f"no run of the other data size (only {run.label} run {run.stamp})"
     if r1 and r10 and r1.meta and r10.meta:
         for k, name in (("duration_s", "cell duration"), ("connections", "connections"), ("targets_n", "targets")):
             if r1.meta.get(k) != r10.meta.get(k):
@@ -266,9 +267,10 @@ def verdict_lines(run: Run, other: Run | None) -> tuple[list[str], list[str]]:
 def markdown_section(head: list[str], lines: list[str], level: str = "##") -> str:
     L = [f"{level} Verdict", ""]
     L.append(
-        "Goals of issue 16, from this run's `results.jsonl` / `checks.jsonl` (`bench/verdict.py`): ratios are req/s "
-        "÷ req/s in the same run (uncached = `gis-nocache` for W1-W3, `gis-tiles-nocache` for W4a/W4b; report = "
-        "`gis-lookup` W1), bodies = mean response size of the sampled check, growth = p50 at 10x ÷ p50 at 1x."
+        "Goals of issue 16, from `results.jsonl` / `checks.jsonl` of the runs named below (`bench/verdict.py`): "
+        "ratios are req/s ÷ req/s in the same run (uncached = `gis-nocache` for W1-W3, `gis-tiles-nocache` for "
+        "W4a/W4b; report = `gis-lookup` W1), bodies = mean response size of the sampled check, "
+        "growth = p50 at 10x ÷ p50 at 1x."
     )
     L += ["", "```"] + head + lines + ["```", ""]
     return "\n".join(L)
@@ -293,13 +295,15 @@ def fmt_rps(v):
 def cell_figures(run: Run | None, system: str, workload: str, r: dict | None) -> dict:
     """Display strings of one cell (r = the measurement, main or variant)."""
     out = dict.fromkeys(("rps", "ratio", "p50", "p99", "size", "cpu"), "–")
-    out["p50_us"] = None
+    out["p50_us"] = out["na"] = None
     if run is None:
         return out
     if r is None:
         r, why = run.cell(system, workload)
         if r is None:
-            out["rps"] = "n/a" if (system, workload) in run.cells else "–"
+            out["na"] = why
+            if (system, workload) in run.cells:
+                out["rps"] = "n/a"
             return out
     n_ok = done(r)
     out["rps"] = fmt_rps(r.get("rps")) + (" ⚠" if few(r, run) else "")
@@ -354,8 +358,11 @@ def side_by_side(r1: Run, r10: Run) -> list[str]:
                 else:
                     a = cell_figures(r1, s, w, v1) if v1 else cell_figures(None, s, w, None)
                     b = cell_figures(r10, s, w, v10) if v10 else cell_figures(None, s, w, None)
-                if all(x["rps"] == "–" for x in (a, b)):
-                    continue
+                if all(x["rps"] == "–" or (x["na"] or "").endswith("not supported") for x in (a, b)):
+                    continue  # not measured at either size, or the system has no URL for this workload
+                for x in (a, b):  # why not measured, e.g. "failed to start"
+                    if x["rps"] == "n/a" and x["na"]:
+                        x["rps"] += f" ({x['na'].split(': ', 1)[-1]})"
                 g = fx(b["p50_us"] / a["p50_us"]) if a["p50_us"] and b["p50_us"] else "–"
                 L.append(
                     f"| {label} | {a['rps']} | {b['rps']} | {a['ratio']} | {b['ratio']} | {a['p50']} | {b['p50']} "
