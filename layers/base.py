@@ -137,6 +137,9 @@ class Layer:
     # Decimals of longitude/latitude in GeoJSON features (CRS84, EPSG:4326/6668); the default 7 is about 1 cm. A
     # layer drawn on imagery knows its vertices to decimetres at best, and RFC 7946 §11.2 suggests 6 (about 10 cm).
     degree_decimals: int = 7
+    # The columns a vector tile carries besides city_code and sample (None: every published column). A tile is for
+    # drawing and the popup; the full feature is one request away (/collections/{id}/items/{fid}).
+    tile_columns: tuple[str, ...] | None = None
 
     @property
     def table(self) -> sa.Table:
@@ -205,6 +208,16 @@ def define_table(layer: Layer) -> sa.Table:
             sa.Computed("ST_Transform(geom, 6670)", persisted=True),
         )
     )
+    if layer.big:
+        # Tiles of the big layers are cut in Web Mercator: storing the projected geometry spares every tile request
+        # the projection of every vertex it draws (a quarter of a tile's database time, bench/results-speed.md).
+        cols.append(
+            sa.Column(
+                "geom_3857",
+                Geometry(layer.geom_type, srid=3857, spatial_index=False),
+                sa.Computed("ST_Transform(geom, 3857)", persisted=True),
+            )
+        )
     return sa.Table(
         layer.id,
         metadata,

@@ -83,7 +83,9 @@ def test_farmland_z15_tile_has_parcels(client: TestClient, conn: psycopg.Connect
     assert r.status_code == 200
     features = decode(r.content)["farmland"]["features"]
     assert features and all(isinstance(f["id"], int) for f in features)
-    assert {"polygon_uuid", "land_type", "city_code", "sample"} <= set(features[0]["properties"])
+    assert {"land_type", "land_type_name", "city_code", "sample"} <= set(features[0]["properties"])
+    # The layer's tile columns only: the MAFF bookkeeping stays with the feature (/collections/farmland/items/{id}).
+    assert not {"polygon_uuid", "history", "issue_year"} & set().union(*(f["properties"] for f in features))
 
 
 def test_low_zoom_feature_budget(conn: psycopg.Connection) -> None:

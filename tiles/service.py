@@ -19,7 +19,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 ALL = "all"  # the combined tile: every layer with tiles at that zoom
 # Part of every ETag: bump it when the tile SQL changes (extent, simplification, properties) so that clients and
 # HTTP caches do not keep tiles built by the old rules.
-TILE_RULES = "mvt-1"
+TILE_RULES = "mvt-2"
 _NUM = re.compile(r"[0-9]{1,9}")
 
 

@@ -47,8 +47,11 @@ def in_zoom(layer: Layer, z: int) -> bool:
 
 
 def tile_properties(layer: Layer) -> list[Col | str]:
-    """What a tile feature carries: the public (and computed) columns, city_code and sample (never anything else)."""
-    return [*layer.output_columns, "city_code", "sample"]
+    """What a tile feature carries: the layer's tile columns (default every published one), city_code and sample."""
+    cols = layer.output_columns
+    if layer.tile_columns is not None:
+        cols = [c for c in cols if c.name in layer.tile_columns]
+    return [*cols, "city_code", "sample"]
 
 
 def extent_for(z: int) -> int:
@@ -84,7 +87,9 @@ def layer_mvt_sql(layer: Layer, z: int) -> str:
         # Only the box stored with each geometry is read: dropped polygons are never detoasted or transformed.
         where += f" AND ({_box_size('X')} >= {w!r} OR {_box_size('Y')} >= {w * LAT_FACTOR!r})"
         order = f"{_box_size('X')} * {_box_size('Y')} DESC, t.id"
-    rows = f"SELECT t.id, {cols}, t.geom FROM {layer.relation()} t WHERE {where}"
+    # Big layers store their geometry in Web Mercator too (layers.base.define_table): no projection per tile.
+    mercator = "geom_3857" if layer.big else "geom"
+    rows = f"SELECT t.id, {cols}, t.{mercator} AS geom FROM {layer.relation()} t WHERE {where}"
     if z < DETAIL_ZOOM:
         # The feature budget: where a low-zoom tile would hold more, the largest features are kept.
         rows += f" ORDER BY {order} LIMIT {LOW_ZOOM_FEATURES}"
@@ -93,7 +98,8 @@ def layer_mvt_sql(layer: Layer, z: int) -> str:
     return (
         f"SELECT COALESCE(ST_AsMVT(m, {lit(layer.id)}, {extent}, 'geom', 'id'), ''::bytea) FROM ("
         f"SELECT c.id, {names}, "
-        f"ST_AsMVTGeom(ST_Transform(c.geom, {MERCATOR_SRID}), ST_TileEnvelope($1, $2, $3), {extent}, {buffer}, true) "
+        f"ST_AsMVTGeom({'c.geom' if layer.big else f'ST_Transform(c.geom, {MERCATOR_SRID})'}, "
+        f"ST_TileEnvelope($1, $2, $3), {extent}, {buffer}, true) "
         "AS geom "
         f"FROM ({rows}) c) m"
     )
