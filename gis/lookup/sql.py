@@ -141,6 +141,8 @@ def _sections(lot: bool) -> str:
     parts = [f"{lit(layer.id)}, {layer_sql(layer, lot)}" for layer in lookup_layers()]
     # json_build_object takes at most 100 arguments: objects of 40 sections each merged keep room for more.
     chunks = [parts[i : i + 40] for i in range(0, len(parts), 40)]
+    if len(chunks) == 1:  # no merge: the json text as built (a jsonb round trip re-parses the whole report)
+        return f"json_build_object({', '.join(chunks[0])})::text"
     return "(" + " || ".join(f"json_build_object({', '.join(c)})::jsonb" for c in chunks) + ")::text"
 
 
