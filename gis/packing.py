@@ -1,7 +1,7 @@
 """The service's one gzip setting, shared by the response middleware, cached pages and tiles.
 
-Level 4, not Python's 9: a page of 1,000 farmland parcels (400 KB) takes 20 ms of CPU at level 9 and 3.9 ms at
-level 4 for a body 5 % larger (bench/results-speed.md, "gzip").
+Level 4, not Python's 9: a page of 1,000 farmland parcels (397 KB) takes 21.9 ms of CPU at level 9 and 5.7 ms at
+level 4 for a body 5 % larger (bench/results-speed-profile.md, "gzip").
 """
 
 from __future__ import annotations

@@ -152,7 +152,8 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """Public connections are released as they are: asyncpg still rolls back an open transaction first.
 
     The default reset sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` after every request, one
-    more round trip than the request's own query (a third of a point query's database time, bench/results-speed.md).
+    more round trip than the request's own query: a quarter of a point query's database CPU
+    (bench/results-speed-profile.md).
     Public reads leave nothing behind to reset: no session SET (only SET LOCAL), no LISTEN, no cursor, no session
     advisory lock (tests/test_speed_paths.py checks the public pool's connections after every kind of public read).
     """
