@@ -35,6 +35,7 @@ from api.routers import (
     tiles,
     transit,
 )
+from gis import heap
 from gis.runtime import Runtime
 from gis.sensors.jobs import SensorJobs
 from gis.settings import Settings
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Refuses to start (ConfigurationError) when the public role is missing or can read private data.
         rt = app.state.runtime = await Runtime.open(settings)
+        heap.settle()  # what start-up built lives as long as the process: out of the collector's sight
         # API workers run the sensor jobs (one-shot commands do not); the runtime stops them on close.
         rt.jobs = SensorJobs(rt.staff_conn, settings.sensor_sweep_seconds, settings.sensor_deliver_seconds)
         rt.jobs.start()

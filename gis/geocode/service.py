@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
+from gis import heap
 from gis.cache import Cache
 from gis.cities import CITIES
 from gis.db.versions import LayerVersions
@@ -99,6 +100,8 @@ class GeocoderService:
             await self._refresh()
         except Exception:  # the old geocoder keeps answering; the next version change tries again
             log.exception("geocoder rebuild failed; the previous reference stays in use")
+            return
+        heap.settle()  # the new indexes replace the old ones for the process's life
 
     async def _refresh(self) -> None:
         while True:
