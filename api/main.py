@@ -77,7 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(QueryHygiene)
     install_error_handlers(app)
     install_openapi(app)
-    routers = (pages, health, features, downloads, lookup, admin, tiles, maps, garbage_push, garbage, sta, sensors)
+    # Features and tiles first: a request is matched against the included routers in order, and these two carry
+    # most of the traffic (no path of the others overlaps theirs).
+    routers = (features, tiles, pages, health, downloads, lookup, admin, maps, garbage_push, garbage, sta, sensors)
     for module in (*routers, stats, transit, cemeteries, edit, admin_upload, admin_pages, farmland, admin_history):
         app.include_router(module.router)
     return app

@@ -111,15 +111,13 @@ def _schema(request: Request, layer: Layer, kind: str) -> JSONResponse:
 
 def _links(request: Request, q: ItemsQuery, returned: int, has_next: bool, fmt: str) -> list[dict]:
     base = f"{base_url(request)}/collections/{q.layer.id}/items"
-    params = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
+    # The request's own parameters, encoded once; offset and f are appended per link (as urlencode would order them).
+    query = urlencode([(k, v) for k, v in request.query_params.items() if k not in ("offset", "f")])
 
     def url(offset: int, f: str | None = None) -> str:
-        p = dict(params)
-        if offset:
-            p["offset"] = str(offset)
-        if f:
-            p["f"] = f
-        return f"{base}?{urlencode(p)}" if p else base
+        extra = "&".join(([f"offset={offset}"] if offset else []) + ([f"f={f}"] if f else []))
+        joined = "&".join(part for part in (query, extra) if part)
+        return f"{base}?{joined}" if joined else base
 
     links = [
         {"href": url(q.offset), "rel": "self", "type": GEOJSON},

@@ -62,6 +62,7 @@ def serve(
                 port=p,
                 workers=workers,
                 log_level="warning",
+                access_log=False,  # never shown at level warning, but built for every request
                 proxy_headers=bool(settings.forwarded_allow_ips),
                 forwarded_allow_ips=settings.forwarded_allow_ips,
                 # With the h11 parser, request heads up to this size reach the app, which answers over-long query
