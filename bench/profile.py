@@ -37,16 +37,14 @@ PATHS = {
     "W4b": "gis-tiles-nocache/W4b.txt",
     "report": "gis-lookup/W1.txt",
 }
-AREAS = [  # (area, pattern on the innermost frame's file), first match wins
+AREAS = [  # (area, pattern on the innermost frame's file as py-spy names it), first match wins
     ("database driver (asyncpg)", r"asyncpg/"),
     ("HTTP (uvicorn, httptools)", r"uvicorn/|httptools"),
-    (
-        "ASGI stack (Starlette, FastAPI, our middlewares)",
-        r"starlette/|fastapi/|api/(limits|head|counting|compress)\.py",
-    ),
+    ("ASGI stack (Starlette, FastAPI, our middlewares)", r"starlette/|fastapi/|^api/(limits|head|counting|compress)\."),
     ("JSON and gzip", r"json/|orjson|gzip|zlib"),
-    ("our code (handlers, SQL building, report)", r"/(api|gis|tiles|layers)/"),
-    ("event loop, sockets, other C code", r"asyncio/|uvloop|runners\.py|selectors|^$"),
+    ("our code (handlers, SQL building, report)", r"^(api|gis|tiles|layers)/"),
+    ("event loop (uvloop, asyncio)", r"asyncio/|runners\.py|selectors|uvloop"),
+    ("other Python (urllib, typing, ...)", r""),
 ]
 
 
@@ -128,7 +126,7 @@ def profile(workload: str, seconds: int) -> tuple[dict[str, float], list[tuple[s
         leaf = stack.split(";")[-1]
         m = re.match(r"(\S+) \((.*?):(\d+)\)", leaf)
         path = m.group(2) if m else ""
-        area = next((a for a, pat in AREAS if re.search(pat, path)), "event loop, sockets, other C code")
+        area = next(a for a, pat in AREAS if re.search(pat, path))
         areas[area] += int(n)
         if m:
             frames[f"{m.group(1)} ({path.split('site-packages/')[-1].replace(str(REPO) + '/', '')}:{m.group(3)})"] += (

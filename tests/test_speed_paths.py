@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import re
 
+import psycopg
+import pytest
 from fastapi.testclient import TestClient
 
 from gis import heap
+from gis.ogc.items import items_sql, page_sql
+from gis.ogc.params import ItemsRequest, parse_items
+from layers import LAYERS
 from tests.test_tiles import tile_of
 
 SESSION_STATE = """
@@ -58,3 +65,30 @@ def test_start_up_objects_are_frozen_out_of_the_collector(client: TestClient) ->
     before = gc.get_freeze_count()
     heap.settle()  # as after a geocoder rebuild: collected, then frozen again (nothing frozen is lost)
     assert gc.get_freeze_count() >= before * 0.9
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "7"},
+        {"limit": "5", "offset": "3", "sortby": "-kenpei,+youto_name"},
+        {"bbox": "130.0,33.15,130.05,33.22", "limit": "1000"},
+        {"filter": "kenpei >= 60", "sortby": "-id", "limit": "4"},
+        {"filter": "youto_name = 'no such zone'"},
+    ],
+)
+def test_a_page_in_one_value_equals_its_rows(conn: psycopg.Connection, params: dict) -> None:
+    """page_sql (the features joined in PostgreSQL) gives the features of items_sql, in the same order."""
+    q = parse_items(LAYERS["zoning"], ItemsRequest(**{k.replace("-", "_"): v for k, v in params.items()}))
+
+    def run(sql: str, values: list) -> list:
+        return conn.execute(
+            re.sub(r"\$(\d+)", r"%(p\1)s", sql), {f"p{i}": v for i, v in enumerate(values, 1)}
+        ).fetchall()
+
+    rows = [r[0] for r in run(*items_sql(q))]
+    joined, found, last = run(*page_sql(q))[0]
+    assert found == len(rows)
+    if found > q.limit:
+        joined = joined[: len(joined) - last - 1]
+    assert json.loads(b"[" + bytes(joined) + b"]") == [json.loads(r) for r in rows[: q.limit]]

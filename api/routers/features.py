@@ -22,7 +22,7 @@ from gis.cache import Cached
 from gis.catalog import layer_or_404
 from gis.errors import DatabaseUnavailable, InvalidParameter, NotFound
 from gis.ogc.cql import queryables_schema
-from gis.ogc.items import ItemsQuery, count_sql, features_by_id_sql, item_sql, items_sql, page_ids_sql
+from gis.ogc.items import ItemsQuery, count_sql, features_by_id_sql, item_sql, items_sql, page_ids_sql, page_sql
 from gis.ogc.params import parse_crs, parse_items, queryable_types
 from gis.ogc.query_errors import client_input_errors
 from layers.base import Layer
@@ -194,20 +194,28 @@ async def _build_items(
         with client_input_errors(q):
             rows = await conn.fetch(sql, *params)
         return Cached(csv_text(layer, rows).encode(), "text/csv; charset=utf-8")
-    sql, params = items_sql(q)
-    with client_input_errors(q):
-        rows = await conn.fetch(sql, *params)
-        has_next = len(rows) > q.limit
-        rows = rows[: q.limit]
-        matched = await _matched(conn, q, len(rows), has_next, asked)
-    envelope = _envelope(request, q, len(rows), has_next, matched, samples)
     if fmt == "html":
+        sql, params = items_sql(q)
+        with client_input_errors(q):
+            rows = await conn.fetch(sql, *params)
+            has_next = len(rows) > q.limit
+            rows = rows[: q.limit]
+            matched = await _matched(conn, q, len(rows), has_next, asked)
+        envelope = _envelope(request, q, len(rows), has_next, matched, samples)
         features = [json.loads(r[0]) for r in rows]
         html = render("items.html", request, layer=layer, features=features, meta=envelope)
         return Cached(html.encode(), "text/html; charset=utf-8")
+    sql, params = page_sql(q)
+    with client_input_errors(q):
+        features, found, last = await conn.fetchrow(sql, *params)
+        has_next, returned = found > q.limit, min(found, q.limit)
+        if has_next:  # the extra row: ",{feature}" at the end
+            features = features[: len(features) - last - 1]
+        matched = await _matched(conn, q, returned, has_next, asked)
+    envelope = _envelope(request, q, returned, has_next, matched, samples)
     meta = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
-    body = '{"type":"FeatureCollection","features":[' + ",".join(r[0] for r in rows) + "]," + meta[1:]
-    return Cached(body.encode(), GEOJSON, (("Content-Crs", f"<{q.crs.uri}>"),))
+    body = b'{"type":"FeatureCollection","features":[' + features + b"]," + meta[1:].encode()
+    return Cached(body, GEOJSON, (("Content-Crs", f"<{q.crs.uri}>"),))
 
 
 async def _stream(request: Request, rt: Rt, q: ItemsQuery, key: tuple, asked: bool) -> Response:
