@@ -59,7 +59,7 @@ if [ "$MODE" = speed ]; then
   NAME=${BENCH_NAME:-speed}
   [[ "$NAME" =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "bad BENCH_NAME: $NAME" >&2; exit 2; }
   CMDLINE=""
-  for v in $(compgen -e | grep '^BENCH_' | sort); do CMDLINE+="$v=$(printf '%q' "${!v}") "; done
+  for v in $(compgen -e | grep '^BENCH_' | sort); do val=${!v}; CMDLINE+="$v=$(printf '%q' "${val//$REPO\//}") "; done  # repo-relative paths
   CMDLINE+="bench/run.sh speed"
   export BENCH_SYSTEMS=${BENCH_SYSTEMS:-"raw tipg gis-nocache gis-lookup gis-tiles-nocache"}
   export BENCH_WORKLOADS=${BENCH_WORKLOADS:-"W1 W2 W3 W4a W4b"}
@@ -117,7 +117,7 @@ GIS=$REPO/.venv/bin/gis
 
 # The exact command line, for the report (BENCH_* settings first; before the 10x cluster settings are exported).
 CMDLINE=""
-for v in $(compgen -e | grep '^BENCH_' | grep -v '^BENCH_SPEED_PART$' | sort); do CMDLINE+="$v=$(printf '%q' "${!v}") "; done
+for v in $(compgen -e | grep '^BENCH_' | grep -v '^BENCH_SPEED_PART$' | sort); do val=${!v}; CMDLINE+="$v=$(printf '%q' "${val//$REPO\//}") "; done  # repo-relative paths
 CMDLINE+="bench/run.sh${1:+ $1}"
 
 if [ "$SCALE" = 10 ]; then
@@ -158,7 +158,8 @@ sha() { sha256sum "$@" | awk '{print $1}' | sha256sum | cut -c1-16; }
 psql_su() { PGOPTIONS="-c client_min_messages=warning" "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA "$SU_URL/$1" "${@:2}"; }
 psql_gis() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA "$GIS_URL" "$@"; }
 psql_bench() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA "$BENCH_URL" "$@"; }
-[ "$SCALE" = 1 ] || note "BENCH_SCALE=$SCALE: cluster $BENCH_PG_ROOT on port $PGPORT, data in ${DATA#$REPO/}"
+# The report names the cluster by its setting, not by this machine's path.
+[ "$SCALE" = 1 ] || note "BENCH_SCALE=$SCALE: a cluster of its own (BENCH_PG_ROOT) on port $PGPORT, data in ${DATA#$REPO/}"
 
 # ------------------------------------------------------------------ 1. harness copy
 t=$(now)
@@ -211,7 +212,7 @@ if [ "$(pg_of "$OTHER" status 2>/dev/null)" = running ]; then
     note "WARNING: the ${OTHER}x cluster ($OTHER_ROOT, port $OTHER_PORT) has $busy client sessions: not stopped, it shares the CPU with this run"
   else
     pg_of "$OTHER" stop 2>/dev/null
-    note "pg.sh stop: the idle ${OTHER}x cluster ($OTHER_ROOT, port $OTHER_PORT) while this size runs"
+    note "pg.sh stop: the idle ${OTHER}x cluster (port $OTHER_PORT) while this size runs"
   fi
 fi
 
