@@ -7,6 +7,8 @@ already carry `Vary: Accept-Encoding` where they can differ by it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipResponder
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -14,9 +16,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gis.packing import GZIP_LEVEL, MIN_BYTES
 
 
-def accepts_gzip(scope_or_headers: Scope | Headers) -> bool:
-    """True when the request's Accept-Encoding names gzip."""
-    headers = scope_or_headers if isinstance(scope_or_headers, Headers) else Headers(scope=scope_or_headers)
+def accepts_gzip(headers: Mapping[str, str]) -> bool:
+    """True when the request's Accept-Encoding (headers: Starlette's, case-insensitive) names gzip."""
     return "gzip" in headers.get("accept-encoding", "")
 
 
@@ -31,7 +32,7 @@ class Compress:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Wrap the response in a gzip responder only when the client asked for gzip."""
-        if scope["type"] != "http" or not accepts_gzip(scope):
+        if scope["type"] != "http" or not accepts_gzip(Headers(scope=scope)):
             await self.app(scope, receive, send)
             return
         await GZipResponder(self.app, MIN_BYTES, compresslevel=GZIP_LEVEL)(scope, receive, send)

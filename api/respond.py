@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from fastapi import Request
 from fastapi.responses import Response
 
+from api.compress import accepts_gzip
 from api.deps import get_runtime
 from gis.cache import Cached
 from gis.etag import live_bucket, make_etag, matches
@@ -69,7 +70,7 @@ async def cached_response(
     name = ("response", layer.id, version, key)
     item = await rt.cache.get_or_build(name, build, tag=tag)
     headers.update(item.headers)
-    if len(item.body) >= MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+    if len(item.body) >= MIN_BYTES and accepts_gzip(request.headers):
         # Compressed once per cached body, not once per request (the middleware passes Content-Encoding through).
         async def gzipped() -> Cached:
             return Cached(pack(item.body), item.media_type, item.headers)

@@ -142,6 +142,11 @@ class Layer:
     tile_columns: tuple[str, ...] | None = None
 
     @property
+    def mercator_column(self) -> str | None:
+        """The stored Web Mercator copy of the geometry its tiles read (big layers only), else None."""
+        return "geom_3857" if self.big else None
+
+    @property
     def table(self) -> sa.Table:
         """The SQLAlchemy table (shared metadata, used by migrations)."""
         return metadata.tables[self.id]
@@ -208,12 +213,12 @@ def define_table(layer: Layer) -> sa.Table:
             sa.Computed("ST_Transform(geom, 6670)", persisted=True),
         )
     )
-    if layer.big:
+    if layer.mercator_column:
         # Tiles of the big layers are cut in Web Mercator: storing the projected geometry spares every tile request
         # the projection of every vertex it draws (a quarter of a tile's database time, bench/results-speed.md).
         cols.append(
             sa.Column(
-                "geom_3857",
+                layer.mercator_column,
                 Geometry(layer.geom_type, srid=3857, spatial_index=False),
                 sa.Computed("ST_Transform(geom, 3857)", persisted=True),
             )

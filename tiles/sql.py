@@ -88,8 +88,7 @@ def layer_mvt_sql(layer: Layer, z: int) -> str:
         where += f" AND ({_box_size('X')} >= {w!r} OR {_box_size('Y')} >= {w * LAT_FACTOR!r})"
         order = f"{_box_size('X')} * {_box_size('Y')} DESC, t.id"
     # Big layers store their geometry in Web Mercator too (layers.base.define_table): no projection per tile.
-    mercator = "geom_3857" if layer.big else "geom"
-    rows = f"SELECT t.id, {cols}, t.{mercator} AS geom FROM {layer.relation()} t WHERE {where}"
+    rows = f"SELECT t.id, {cols}, t.{layer.mercator_column or 'geom'} AS geom FROM {layer.relation()} t WHERE {where}"
     if z < DETAIL_ZOOM:
         # The feature budget: where a low-zoom tile would hold more, the largest features are kept.
         rows += f" ORDER BY {order} LIMIT {LOW_ZOOM_FEATURES}"
@@ -98,7 +97,7 @@ def layer_mvt_sql(layer: Layer, z: int) -> str:
     return (
         f"SELECT COALESCE(ST_AsMVT(m, {lit(layer.id)}, {extent}, 'geom', 'id'), ''::bytea) FROM ("
         f"SELECT c.id, {names}, "
-        f"ST_AsMVTGeom({'c.geom' if layer.big else f'ST_Transform(c.geom, {MERCATOR_SRID})'}, "
+        f"ST_AsMVTGeom({'c.geom' if layer.mercator_column else f'ST_Transform(c.geom, {MERCATOR_SRID})'}, "
         f"ST_TileEnvelope($1, $2, $3), {extent}, {buffer}, true) "
         "AS geom "
         f"FROM ({rows}) c) m"

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.compress import accepts_gzip
 from api.deps import Rt, get_runtime
 from api.respond import cached_response
 from gis.cache import Cached
@@ -45,7 +46,7 @@ async def _tile(request: Request, name: str, z: str, x: str, y: str) -> Response
         get_runtime(request),
         name,
         *parse_tile(z, x, y),
-        gzip_ok="gzip" in request.headers.get("accept-encoding", ""),
+        gzip_ok=accepts_gzip(request.headers),
         if_none_match=request.headers.get("if-none-match"),
     )
     if answer.status != 200:
