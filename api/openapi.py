@@ -20,15 +20,8 @@ from api.deps import uses_database
 from api.routers.edit import feature_schema
 from gis.ogc.params import queryable_types
 from layers import LAYERS
-from layers.base import Layer
+from layers.base import JSON_SCHEMA_TYPES, Layer
 
-SCHEMA_TYPES = {
-    "int": {"type": "integer"},
-    "float": {"type": "number"},
-    "bool": {"type": "boolean"},
-    "date": {"type": "string", "format": "date"},
-    "timestamptz": {"type": "string", "format": "date-time"},
-}
 FILTER_LANGS = ["cql2-text", "cql2-json", "cql-text"]
 ERROR_SCHEMA = {
     "type": "object",
@@ -94,7 +87,7 @@ def install_openapi(app: FastAPI) -> None:
                             "in": "query",
                             "required": False,
                             "description": f"equality filter on {name}",
-                            "schema": SCHEMA_TYPES.get(kind, {"type": "string"}),
+                            "schema": JSON_SCHEMA_TYPES.get(kind, {"type": "string"}),
                         }
                     )
                 _collection_post(path, layer)

@@ -24,6 +24,16 @@ SQL_TYPES: dict[str, Any] = {
     "json": sa.dialects.postgresql.JSONB,
     "timestamptz": sa.DateTime(timezone=True),
 }
+# The JSON Schema of each column type (queryables, the features' schema, the OpenAPI request bodies).
+JSON_SCHEMA_TYPES: dict[str, dict[str, Any]] = {
+    "text": {"type": "string"},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
+    "bool": {"type": "boolean"},
+    "json": {},
+    "timestamptz": {"type": "string", "format": "date-time"},
+}
 
 
 @dataclass(frozen=True)

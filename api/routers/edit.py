@@ -25,7 +25,7 @@ from gis.edits.validate import ACCEPTS, load_json, parse_feature, parse_patch
 from gis.errors import InvalidParameter, NotFound, PreconditionRequired, UnsupportedMediaType
 from gis.etag import live_bucket, make_etag
 from gis.ogc.crs import CRS84, SUPPORTED, OutCrs, parse_crs
-from layers.base import Layer
+from layers.base import JSON_SCHEMA_TYPES, Layer
 
 router = APIRouter(tags=["OGC API Features Part 4 (editing)"])
 log = logging.getLogger("gis.api")
@@ -35,15 +35,6 @@ FeatureId = Annotated[str, Path(alias="featureId", description="feature id (inte
 ASCII_ID = 18
 JSON_TYPES = ("application/json", "application/geo+json")
 MERGE_PATCH = "application/merge-patch+json"
-SCHEMA_TYPES = {
-    "text": {"type": "string"},
-    "int": {"type": "integer"},
-    "float": {"type": "number"},
-    "date": {"type": "string", "format": "date"},
-    "bool": {"type": "boolean"},
-    "json": {},
-    "timestamptz": {"type": "string", "format": "date-time"},
-}
 VERSION_WAIT = 2.0  # seconds a write waits for this worker to learn its new version (read-your-writes)
 
 FEATURE_BODY = {"type": "object", "description": "a GeoJSON Feature; the per-collection paths give its properties"}
@@ -286,7 +277,7 @@ def feature_schema(layer: Layer) -> dict[str, Any]:
     """JSON Schema of a create/replace body for this layer (for the OpenAPI document)."""
     props: dict[str, Any] = {}
     for c in layer.columns:
-        schema = dict(SCHEMA_TYPES[c.type])
+        schema = dict(JSON_SCHEMA_TYPES[c.type])
         title = c.title or c.name
         schema["description"] = title if c.public else f"{title}: stored privately, never published"
         props[c.name] = schema

@@ -18,6 +18,7 @@ from gis.errors import InvalidParameter
 from gis.ogc.cql_parse import GEOM_FORMATS, MAX_DEPTH, MAX_LENGTH, bbox_polygon, parse_filter
 from gis.ogc.limits import BIGINT, DOUBLE_MAX, check_coordinates, check_number, check_srid, check_text
 from gis.sql import q
+from layers.base import JSON_SCHEMA_TYPES
 
 __all__ = ["CompiledFilter", "compile_filter", "parse_filter", "queryables_schema", "MAX_LENGTH", "MAX_DEPTH"]
 
@@ -41,9 +42,6 @@ _MIRROR = {ast.TimeAfter: ast.TimeBefore, ast.TimeBefore: ast.TimeAfter, ast.Tim
 _TEMPORAL_HELP = "supported: T_AFTER, T_BEFORE, T_EQUALS, T_INTERSECTS, T_DISJOINT, T_DURING/T_CONTAINS with INTERVAL"
 _LITERAL_TYPES = (("bool", bool), ("int", int), ("float", float), ("text", str), ("timestamptz", datetime),
                   ("date", date), ("geometry", values.Geometry | values.Envelope), ("interval", values.Interval))
-_JSON_SCHEMA = {"text": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
-                "date": {"type": "string", "format": "date"}, "timestamptz": {"type": "string", "format": "date-time"},
-                "bool": {"type": "boolean"}, "json": {}}
 # fmt: on
 
 
@@ -346,7 +344,7 @@ def queryables_schema(
         geometry: {"title": titles.get(geometry, "Geometry"), "format": fmt, "x-ogc-role": "primary-geometry"}
     }
     for name, column_type in columns.items():
-        properties[name] = {"title": titles.get(name, name), **_JSON_SCHEMA.get(column_type, {})}
+        properties[name] = {"title": titles.get(name, name), **JSON_SCHEMA_TYPES.get(column_type, {})}
     return {
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "type": "object",
